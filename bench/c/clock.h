@@ -22,7 +22,7 @@ static void bench_report(double t0)
 }
 
 /* "forward" as first argument: run the forward only and print just the loss. */
-static int bench_forward_only(int argc, char **argv)
+static inline int bench_forward_only(int argc, char **argv)
 {
     return argc > 1 && strcmp(argv[1], "forward") == 0;
 }
