@@ -1,0 +1,173 @@
+/* api.c: the public API (dial.h) over the internal modules. Every entry
+ * checks its arguments, so misuse is a status code, not a crash. */
+#include "dial.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "array.h"
+#include "compile.h"
+#include "parse.h"
+#include "vm.h"
+
+struct dial_vm {
+    Vm *vm;
+};
+
+dial_vm *dial_new(void)
+{
+    dial_vm *d = malloc(sizeof *d);
+    if (!d) return NULL;
+    d->vm = vm_new();
+    if (!d->vm) {
+        free(d);
+        return NULL;
+    }
+    return d;
+}
+
+void dial_free(dial_vm *d)
+{
+    if (!d) return;
+    vm_free(d->vm);
+    free(d);
+}
+
+static int fail(Vm *vm, int status, const char *fmt, const char *arg, const char *why)
+{
+    sb_clear(&vm->err);
+    sb_printf(&vm->err, fmt, arg, why);
+    sb_putc(&vm->err, '\n');
+    return status;
+}
+
+static void print_result(Vm *vm, Value *v)
+{
+    if (v->t == T_NIL) return;
+    Sbuf b;
+    sb_init(&b);
+    fmt_value(&b, v);
+    sb_putc(&b, '\n');
+    fwrite(b.s, 1, b.len, vm->ctx.out);
+    sb_free(&b);
+}
+
+int dial_exec(dial_vm *d, const char *name, const char *code, size_t len, unsigned flags)
+{
+    if (!d || !code) return DIAL_ERROR_USAGE;
+    Vm *vm = d->vm;
+    sb_clear(&vm->err);
+    const Source *src = vm_addsource(vm, name ? name : "?", code, len);
+    if (!src) return fail(vm, DIAL_ERROR_MEMORY, "%s: %s", name ? name : "?", "out of memory");
+    Arena *arena = arena_new();
+    if (!arena) return fail(vm, DIAL_ERROR_MEMORY, "%s: %s", src->name, "out of memory");
+    ParseResult pr = parse_source(arena, src, &vm->err);
+    if (!pr.program) {
+        arena_free(arena);
+        if ((flags & DIAL_REPL) && pr.incomplete) {
+            sb_clear(&vm->err);
+            return DIAL_INCOMPLETE;
+        }
+        return DIAL_ERROR_SYNTAX;
+    }
+    Proto *main = compile_chunk(vm, pr.program, src, (flags & DIAL_ECHO) != 0, &vm->err);
+    arena_free(arena);
+    if (!main) return DIAL_ERROR_SYNTAX;
+    if (flags & DIAL_DISASM) {
+        Sbuf b;
+        sb_init(&b);
+        for (int k = 0; k < vm->nprotos; k++)
+            if (vm->protos[k]->src == src) disasm_proto(&b, vm->protos[k]);
+        fwrite(b.s ? b.s : "", 1, b.len, vm->ctx.out);
+        sb_free(&b);
+        return DIAL_OK;
+    }
+    Value result;
+    if (vm_run(vm, main, &result)) return DIAL_ERROR_RUNTIME;
+    if (flags & DIAL_ECHO) print_result(vm, &result);
+    val_decref(&vm->ctx, &result);
+    fflush(vm->ctx.out);
+    return DIAL_OK;
+}
+
+/* Read a whole file; NULL with errno set on failure. */
+static char *read_file(const char *path, size_t *len)
+{
+    FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
+    if (!f) return NULL;
+    size_t cap = 1 << 16, n = 0;
+    char *buf = malloc(cap);
+    while (buf) {
+        n += fread(buf + n, 1, cap - n, f);
+        if (n < cap) break;
+        char *nb = cap < ((size_t)1 << 40) ? realloc(buf, cap * 2) : NULL;
+        if (!nb) {
+            free(buf);
+            buf = NULL;
+            errno = ENOMEM;
+            break;
+        }
+        buf = nb;
+        cap *= 2;
+    }
+    int err = ferror(f) ? errno : 0;
+    if (f != stdin) fclose(f);
+    if (buf && err) {
+        free(buf);
+        errno = err;
+        return NULL;
+    }
+    *len = n;
+    return buf;
+}
+
+int dial_exec_file(dial_vm *d, const char *path, unsigned flags)
+{
+    if (!d || !path) return DIAL_ERROR_USAGE;
+    size_t len;
+    char *text = read_file(path, &len);
+    if (!text)
+        return fail(d->vm, DIAL_ERROR_FILE, "dial: cannot open '%s': %s", path, strerror(errno));
+    int rc = dial_exec(d, strcmp(path, "-") == 0 ? "stdin" : path, text, len, flags);
+    free(text);
+    return rc;
+}
+
+const char *dial_error(const dial_vm *d)
+{
+    return d ? sb_str(&d->vm->err) : "dial: no VM";
+}
+
+void dial_set_output(dial_vm *d, FILE *out)
+{
+    if (d) d->vm->ctx.out = out ? out : stdout;
+}
+
+int dial_set_args(dial_vm *d, int argc, char **argv)
+{
+    if (!d || argc < 0 || (argc && !argv)) return DIAL_ERROR_USAGE;
+    Vm *vm = d->vm;
+    int slot = vm_global(vm, "args");
+    Tuple *t = slot < 0 ? NULL : tup_new(&vm->ctx, argc);
+    if (!t) return fail(vm, DIAL_ERROR_MEMORY, "%s: %s", "dial", "out of memory");
+    for (int k = 0; k < argc; k++) {
+        Str *s = str_new(&vm->ctx, argv[k], strlen(argv[k]));
+        if (!s) {
+            Value v = {T_TUPLE, {.tu = t}};
+            val_decref(&vm->ctx, &v);
+            return fail(vm, DIAL_ERROR_MEMORY, "%s: %s", "dial", "out of memory");
+        }
+        t->v[k].t = T_STR;
+        t->v[k].u.s = s;
+    }
+    Value v = {T_TUPLE, {.tu = t}};
+    val_decref(&vm->ctx, &vm->g[slot]);
+    vm->g[slot] = v;
+    return DIAL_OK;
+}
+
+void dial_interrupt(dial_vm *d)
+{
+    if (d) d->vm->interrupt = 1;
+}

@@ -1,0 +1,123 @@
+/* array.h: the array core. Allocation and refcounting of Arr, shapes and
+ * broadcasting, elementwise kernels, matmul, indexing, array literals, and
+ * the scalar semantics of every primitive (shared with the VM's unboxed
+ * fast path so both agree bit for bit).
+ *
+ * Ownership and errors follow value.h: 0 / -1 returns, messages in
+ * ctx->msg, `*dst` overwritten. Result arrays may reuse the array held in
+ * *dst (or an operand that *dst aliases) when it is writable and has the
+ * result's shape: `x = x + y` on a uniquely owned x writes into x. */
+#ifndef DIAL_ARRAY_H
+#define DIAL_ARRAY_H
+
+#include <math.h>
+
+#include "prim.h"
+#include "value.h"
+
+/* Largest element count of one array; sizes beyond it are an error before
+ * any allocation is tried. */
+#define ARR_MAXN ((int64_t)1 << 40)
+
+/* -- allocation -------------------------------------------------------- */
+Arr *arr_new(Ctx *c, int nd, const int64_t *shape);  /* uninitialised, rc 1 */
+Arr *arr_full(Ctx *c, int nd, const int64_t *shape, double v);
+Arr *arr_copy(Ctx *c, const Arr *a);                 /* owner, same shape */
+/* A contiguous view of base's data starting at d, with the given shape. */
+Arr *arr_view(Ctx *c, Arr *base, double *d, int nd, const int64_t *shape);
+void arr_free(Ctx *c, Arr *a);                       /* called at rc 0 */
+static inline void arr_decref(Ctx *c, Arr *a) { if (a && --a->rc == 0) arr_free(c, a); }
+/* Writable in place: nobody else can see the elements. */
+static inline int arr_writable(const Arr *a) { return a->rc == 1 && (!a->base || a->base->rc == 1); }
+/* Check a shape and return its element count, or -1 with ctx->msg set
+ * (negative or non-integral extents, too many dimensions, overflow). */
+int64_t arr_checkshape(Ctx *c, int nd, const int64_t *shape);
+int arr_sameshape(const Arr *a, int nd, const int64_t *shape);
+
+/* -- scalar semantics (NumPy's) ---------------------------------------- */
+static inline double num_mod(double a, double b)
+{
+    if (b == 0) return NAN;
+    double r = fmod(a, b);
+    if (r != 0 && ((r < 0) != (b < 0))) r += b;
+    return r;
+}
+
+static inline double num_binop(int op, double a, double b)
+{
+    switch (op) {
+    case BIN_ADD: return a + b;
+    case BIN_SUB: return a - b;
+    case BIN_MUL: return a * b;
+    case BIN_DIV: return a / b;
+    case BIN_MOD: return num_mod(a, b);
+    case BIN_POW: return pow(a, b);
+    case BIN_EQ: return a == b;
+    case BIN_NE: return a != b;
+    case BIN_LT: return a < b;
+    case BIN_LE: return a <= b;
+    case BIN_GT: return a > b;
+    case BIN_GE: return a >= b;
+    case BIN_MAXIMUM: return (isnan(a) || a >= b) ? a : b;
+    case BIN_MINIMUM: return (isnan(a) || a <= b) ? a : b;
+    }
+    return NAN;
+}
+
+static inline double num_unop(int op, double x)
+{
+    switch (op) {
+    case UN_NEG: return -x;
+    case UN_NOT: return x == 0;
+    case UN_EXP: return exp(x);
+    case UN_LOG: return log(x);
+    case UN_SIN: return sin(x);
+    case UN_COS: return cos(x);
+    case UN_TAN: return tan(x);
+    case UN_TANH: return tanh(x);
+    case UN_SQRT: return sqrt(x);
+    case UN_ABS: return fabs(x);
+    case UN_SIGN: return isnan(x) ? x : (double)((x > 0) - (x < 0));
+    case UN_FLOOR: return floor(x);
+    case UN_CEIL: return ceil(x);
+    }
+    return NAN;
+}
+
+/* -- value-level operations used by the VM ------------------------------ */
+/* Numbers and arrays mix freely; any other type is an error naming it. */
+int val_binary(Ctx *c, int op, Value *dst, const Value *a, const Value *b);
+int val_unary(Ctx *c, int op, Value *dst, const Value *a);
+/* a @ b: 1-d.1-d (a number), 2-d.1-d, 1-d.2-d, 2-d.2-d. */
+int val_matmul(Ctx *c, Value *dst, const Value *a, const Value *b);
+/* The truth of a condition: a number, or an array of exactly one element. */
+int val_truth(Ctx *c, const Value *v, int *truth);
+/* An array literal [items...]: all items numbers or arrays of one shape;
+ * [] is shape (0,). */
+int val_stack(Ctx *c, Value *dst, const Value *items, int n);
+
+/* One item of an index expression: an integer or a slice. Missing slice
+ * bounds take NumPy's defaults. */
+typedef struct Idx {
+    int slice;
+    double i;
+    double start, stop, step;
+    unsigned char has_start, has_stop, has_step;
+} Idx;
+
+/* target[ix...] for arrays (views where contiguous) and tuples. */
+int val_index(Ctx *c, Value *out, const Value *target, const Idx *ix, int n);
+/* target[ix...] = v, copying the target first if it is shared (copy on
+ * write); v broadcasts to the selected region. */
+int val_setindex(Ctx *c, Value *target, const Idx *ix, int n, const Value *v);
+
+/* -- text ---------------------------------------------------------------- */
+/* The shortest text that reads back to the same double: 0.1, 3, 1e+20. */
+void fmt_num(Sbuf *b, double x);
+/* "(2, 3)"; "()" for a number */
+void fmt_shape(Sbuf *b, int nd, const int64_t *shape);
+/* Values as print shows them: nested brackets, `...` for large arrays,
+ * strings as their text. */
+void fmt_value(Sbuf *b, const Value *v);
+
+#endif

@@ -1,0 +1,135 @@
+/* main.c: the `dial` program: run a file, a -e string or standard input,
+ * list bytecode, or start a line-oriented interactive session. It uses
+ * only the public API (dial.h). Exit status: 0 success, 1 script error,
+ * 2 usage error. */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "dial.h"
+
+static dial_vm *running; /* the VM the SIGINT handler interrupts */
+
+static void on_sigint(int sig)
+{
+    (void)sig;
+    if (running) dial_interrupt(running);
+}
+
+static void usage(FILE *f)
+{
+    fputs("usage: dial [options] [FILE [ARGS...]]\n"
+          "Run a dial program, or start an interactive session when no FILE is\n"
+          "given and standard input is a terminal.\n"
+          "\n"
+          "  FILE          run the program in FILE; ARGS become the tuple `args`\n"
+          "  -             read the program from standard input\n"
+          "  -e CODE       run CODE\n"
+          "  --disasm      list the bytecode instead of running\n"
+          "  --help        show this help\n"
+          "  --version     show the version\n",
+          f);
+}
+
+static int status(dial_vm *vm, int rc)
+{
+    if (rc == DIAL_OK) return 0;
+    fputs(dial_error(vm), stderr);
+    fflush(stderr);
+    return 1;
+}
+
+/* Read lines, running each complete statement; earlier definitions stay. */
+static int repl(dial_vm *vm)
+{
+    char *line = NULL, *chunk = NULL;
+    size_t cap = 0, len = 0;
+    ssize_t n;
+    printf("dial %s -- :quit or Ctrl-D to leave\n", DIAL_VERSION);
+    for (;;) {
+        fputs(len ? "... " : "> ", stdout);
+        fflush(stdout);
+        if ((n = getline(&line, &cap, stdin)) < 0) break;
+        if (!len && strcmp(line, ":quit\n") == 0) break;
+        char *c = realloc(chunk, len + (size_t)n + 1);
+        if (!c) {
+            fputs("dial: out of memory\n", stderr);
+            break;
+        }
+        chunk = c;
+        memcpy(chunk + len, line, (size_t)n + 1);
+        len += (size_t)n;
+        int rc = dial_exec(vm, "stdin", chunk, len, DIAL_ECHO | DIAL_REPL);
+        if (rc == DIAL_INCOMPLETE) continue;
+        if (rc != DIAL_OK) fputs(dial_error(vm), stderr);
+        len = 0;
+    }
+    if (n < 0) putchar('\n');
+    free(line);
+    free(chunk);
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    const char *code = NULL, *file = NULL;
+    unsigned flags = 0;
+    int i = 1;
+    for (; i < argc; i++) {
+        const char *a = argv[i];
+        if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+            usage(stdout);
+            return 0;
+        } else if (strcmp(a, "--version") == 0) {
+            printf("dial %s\n", DIAL_VERSION);
+            return 0;
+        } else if (strcmp(a, "--disasm") == 0) {
+            flags |= DIAL_DISASM;
+        } else if (strcmp(a, "-e") == 0) {
+            if (++i == argc) {
+                fputs("dial: -e needs an argument\n", stderr);
+                return 2;
+            }
+            code = argv[i];
+            i++;
+            break;
+        } else if (strcmp(a, "--") == 0) {
+            i++;
+            if (i < argc) file = argv[i++];
+            break;
+        } else if (a[0] == '-' && a[1]) {
+            fprintf(stderr, "dial: unknown option '%s'\n", a);
+            usage(stderr);
+            return 2;
+        } else {
+            file = argv[i++];
+            break;
+        }
+    }
+    dial_vm *vm = dial_new();
+    if (!vm) {
+        fputs("dial: out of memory\n", stderr);
+        return 1;
+    }
+    int rc;
+    if (dial_set_args(vm, argc - i, argv + i) != DIAL_OK) {
+        rc = status(vm, DIAL_ERROR_MEMORY);
+        dial_free(vm);
+        return rc;
+    }
+    running = vm;
+    signal(SIGINT, on_sigint);
+    if (code)
+        rc = status(vm, dial_exec(vm, "-e", code, strlen(code), flags));
+    else if (file)
+        rc = status(vm, dial_exec_file(vm, file, flags));
+    else if (isatty(0) && !(flags & DIAL_DISASM))
+        rc = repl(vm);
+    else
+        rc = status(vm, dial_exec_file(vm, "-", flags));
+    running = NULL;
+    dial_free(vm);
+    return rc;
+}

@@ -1,0 +1,14 @@
+/* prim.c: names of the primitives (see prim.h). */
+#include "prim.h"
+
+const char *const prim_binname[BIN__N] = {
+#define X(c, n) #n,
+    PRIM_BINARY(X)
+#undef X
+};
+
+const char *const prim_unname[UN__N] = {
+#define X(c, n) #n,
+    PRIM_UNARY(X)
+#undef X
+};

@@ -1,0 +1,106 @@
+/* value.c: reference counting, accounted allocation and the small heap
+ * objects (strings, tuples). Arrays live in array.c. */
+#include "value.h"
+
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "array.h"
+
+int ctx_err(Ctx *c, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(c->msg, sizeof c->msg, fmt, ap);
+    va_end(ap);
+    return -1;
+}
+
+void *ctx_alloc(Ctx *c, size_t n)
+{
+    if (c->limit && (n > c->limit || c->bytes > c->limit - n)) {
+        ctx_err(c, "memory limit exceeded: %zu bytes in use, %zu more requested, limit %zu",
+                c->bytes, n, c->limit);
+        return NULL;
+    }
+    void *p = malloc(n ? n : 1);
+    if (!p) {
+        ctx_err(c, "out of memory allocating %zu bytes", n);
+        return NULL;
+    }
+    c->bytes += n;
+    if (c->bytes > c->peak) c->peak = c->bytes;
+    return p;
+}
+
+void ctx_free(Ctx *c, void *p, size_t n)
+{
+    if (!p) return;
+    c->bytes -= n;
+    free(p);
+}
+
+static void tup_free(Ctx *c, Tuple *t)
+{
+    for (int i = 0; i < t->n; i++) val_decref(c, &t->v[i]);
+    ctx_free(c, t, sizeof *t + (size_t)t->n * sizeof(Value));
+}
+
+void val_decref(Ctx *c, Value *v)
+{
+    if (val_isref(v) && --*v->u.rc == 0) {
+        switch (v->t) {
+        case T_ARR: arr_free(c, v->u.a); break;
+        case T_STR: ctx_free(c, v->u.s, sizeof(Str) + (size_t)v->u.s->len + 1); break;
+        case T_TUPLE: tup_free(c, v->u.tu); break;
+        }
+    }
+    v->t = T_NIL;
+}
+
+void val_set(Ctx *c, Value *dst, const Value *src)
+{
+    val_incref(src);
+    Value old = *dst;
+    *dst = *src;
+    val_decref(c, &old);
+}
+
+Str *str_new(Ctx *c, const char *s, size_t len)
+{
+    if (len > INT32_MAX) {
+        ctx_err(c, "string too long");
+        return NULL;
+    }
+    Str *r = ctx_alloc(c, sizeof *r + len + 1);
+    if (!r) return NULL;
+    r->rc = 1;
+    r->len = (int32_t)len;
+    memcpy(r->s, s, len);
+    r->s[len] = '\0';
+    return r;
+}
+
+Tuple *tup_new(Ctx *c, int n)
+{
+    Tuple *t = ctx_alloc(c, sizeof *t + (size_t)n * sizeof(Value));
+    if (!t) return NULL;
+    t->rc = 1;
+    t->n = n;
+    for (int i = 0; i < n; i++) t->v[i] = val_nil();
+    return t;
+}
+
+const char *val_typename(const Value *v)
+{
+    switch (v->t) {
+    case T_NIL: return "nothing";
+    case T_NUM: return "number";
+    case T_ARR: return "array";
+    case T_STR: return "string";
+    case T_TUPLE: return "tuple";
+    case T_FN: case T_BUILTIN: return "function";
+    }
+    return "value";
+}

@@ -1,0 +1,110 @@
+/* value.h: dial's values and the runtime context the kernels report to.
+ *
+ * A Value is a 16-byte tagged union. Numbers (0-d arrays) are unboxed
+ * (T_NUM); arrays, strings and tuples are refcounted heap objects whose
+ * first field is the count.
+ *
+ * Ownership rule (as in jq): a function taking `const Value *` borrows it;
+ * a function writing a Value through a `Value *out` hands the caller a new
+ * reference; `*dst` parameters are overwritten, releasing the reference they
+ * held. A VM register owns one reference to what it holds.
+ *
+ * Functions that can fail return 0 on success and -1 on error, with the
+ * message in ctx->msg (no position: the VM adds the position of the
+ * instruction). They never abort and never leave a reference behind on
+ * failure. */
+#ifndef DIAL_VALUE_H
+#define DIAL_VALUE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "sbuf.h"
+
+#define DIAL_MAXDIM 16
+
+typedef enum {
+    T_NIL,     /* an unset register or global */
+    T_NUM,     /* u.n */
+    T_ARR,     /* u.a, refcounted */
+    T_STR,     /* u.s, refcounted */
+    T_TUPLE,   /* u.tu, refcounted */
+    T_FN,      /* u.fn, a compiled function owned by the program */
+    T_BUILTIN  /* u.bi, an index into the builtin table */
+} Tag;
+
+typedef struct Arr Arr;
+typedef struct Str Str;
+typedef struct Tuple Tuple;
+struct Proto;
+
+typedef struct Value {
+    uint32_t t;
+    union {
+        double n;
+        Arr *a;
+        Str *s;
+        Tuple *tu;
+        struct Proto *fn;
+        int bi;
+        int32_t *rc; /* the count of any refcounted object */
+    } u;
+} Value;
+
+/* An n-d float64 array, always C-contiguous. A view (base != NULL) shares
+ * the data of base (which it holds a reference to); an owner keeps its
+ * elements inline after the header. */
+struct Arr {
+    int32_t rc;
+    int32_t nd;              /* number of dimensions, >= 1 (0-d is T_NUM) */
+    int64_t n;               /* element count = product of shape */
+    Arr *base;               /* owner of the data for a view, else NULL */
+    double *d;               /* first element */
+    int64_t shape[DIAL_MAXDIM];
+};
+
+struct Str {
+    int32_t rc;
+    int32_t len;
+    char s[];                /* NUL-terminated */
+};
+
+struct Tuple {
+    int32_t rc;
+    int32_t n;
+    Value v[];
+};
+
+/* The runtime context every kernel and builtin gets: memory accounting and
+ * the limit, the output stream of `print`, and the last error message. */
+typedef struct Ctx {
+    size_t bytes;            /* bytes of arrays, strings, tuples alive */
+    size_t peak;             /* highest `bytes` seen */
+    size_t limit;            /* 0: no limit */
+    FILE *out;               /* where print writes */
+    char msg[512];           /* the message of the last error */
+} Ctx;
+
+/* Set ctx->msg and return -1, for `return ctx_err(c, ...)`. */
+int ctx_err(Ctx *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Accounted allocation: NULL (with ctx->msg set) past the limit or when
+ * malloc fails. */
+void *ctx_alloc(Ctx *c, size_t n);
+void ctx_free(Ctx *c, void *p, size_t n);
+
+static inline Value val_num(double n) { Value v; v.t = T_NUM; v.u.n = n; return v; }
+static inline Value val_nil(void) { Value v; v.t = T_NIL; v.u.n = 0; return v; }
+static inline Value val_arr(Arr *a) { Value v; v.t = T_ARR; v.u.a = a; return v; }
+
+static inline int val_isref(const Value *v) { return v->t >= T_ARR && v->t <= T_TUPLE; }
+static inline void val_incref(const Value *v) { if (val_isref(v)) ++*v->u.rc; }
+void val_decref(Ctx *c, Value *v);            /* releases and sets *v to nil */
+void val_set(Ctx *c, Value *dst, const Value *src); /* *dst = src, counted */
+
+Str *str_new(Ctx *c, const char *s, size_t len);
+Tuple *tup_new(Ctx *c, int n);                /* n nil values, rc 1 */
+
+const char *val_typename(const Value *v);     /* "number", "array", ... */
+
+#endif

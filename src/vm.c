@@ -1,0 +1,657 @@
+/* vm.c: the VM state and the bytecode interpreter.
+ *
+ * Dispatch uses computed goto where the compiler has it and a switch
+ * otherwise, through one set of macros (vmdispatch/vmcase/vmbreak, as in
+ * Lua). Numbers are unboxed in registers, so scalar code allocates nothing;
+ * every arithmetic opcode tries the number-number case inline before
+ * calling the array kernels.
+ *
+ * Calls do not recurse in C: a call pushes a Frame whose registers start
+ * just after the callee's slot in the caller's frame, so arguments are
+ * already in place. Errors unwind to vm_run, releasing every register of
+ * the unwound frames. */
+#include "vm.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "array.h"
+#include "builtins.h"
+
+#define VM_MAXSTACK ((size_t)1 << 22)   /* values: 64 MB of registers */
+#define VM_MAXDEPTH 10000               /* nested calls */
+#define TRACE_EDGE 10                   /* traceback lines kept at each end */
+
+const char *const op_names[OP__N] = {
+#define X(name) #name,
+    OPCODES(X)
+#undef X
+#define X(c, n) #c,
+    PRIM_BINARY(X)
+    PRIM_UNARY(X)
+#undef X
+};
+
+/* -- state ------------------------------------------------------------- */
+
+Vm *vm_new(void)
+{
+    Vm *vm = calloc(1, sizeof *vm);
+    if (!vm) return NULL;
+    vm->ctx.out = stdout;
+    vm->maxdepth = VM_MAXDEPTH;
+    sb_init(&vm->err);
+    return vm;
+}
+
+static void proto_free(Ctx *c, Proto *p)
+{
+    for (int i = 0; i < p->nk; i++) val_decref(c, &p->k[i]);
+    free(p->k);
+    free(p->code);
+    free(p->line);
+    free(p->col);
+    free(p->pat);
+    free(p->name);
+    free(p);
+}
+
+void vm_free(Vm *vm)
+{
+    if (!vm) return;
+    for (size_t i = 0; i < vm->stacksize; i++) val_decref(&vm->ctx, &vm->stack[i]);
+    free(vm->stack);
+    free(vm->frames);
+    for (int i = 0; i < vm->ng; i++) {
+        val_decref(&vm->ctx, &vm->g[i]);
+        free(vm->gname[i]);
+    }
+    free(vm->g);
+    free(vm->gname);
+    free(vm->ghash);
+    vm_dropprotos(vm, 0);
+    free(vm->protos);
+    for (int i = 0; i < vm->nsrcs; i++) src_free(vm->srcs[i]);
+    free(vm->srcs);
+    sb_free(&vm->err);
+    free(vm);
+}
+
+static unsigned hash(const char *s)
+{
+    unsigned h = 2166136261u;
+    while (*s) h = (h ^ (unsigned char)*s++) * 16777619u;
+    return h;
+}
+
+int vm_findglobal(const Vm *vm, const char *name)
+{
+    if (!vm->ghcap) return -1;
+    for (unsigned i = hash(name) & (unsigned)(vm->ghcap - 1);; i = (i + 1) & (unsigned)(vm->ghcap - 1)) {
+        int s = vm->ghash[i];
+        if (!s) return -1;
+        if (strcmp(vm->gname[s - 1], name) == 0) return s - 1;
+    }
+}
+
+static void ghash_put(Vm *vm, int slot)
+{
+    unsigned i = hash(vm->gname[slot]) & (unsigned)(vm->ghcap - 1);
+    while (vm->ghash[i]) i = (i + 1) & (unsigned)(vm->ghcap - 1);
+    vm->ghash[i] = slot + 1;
+}
+
+static int ghash_rebuild(Vm *vm, int cap)
+{
+    int *h = calloc((size_t)cap, sizeof *h);
+    if (!h) return -1;
+    free(vm->ghash);
+    vm->ghash = h;
+    vm->ghcap = cap;
+    for (int i = 0; i < vm->ng; i++) ghash_put(vm, i);
+    return 0;
+}
+
+int vm_global(Vm *vm, const char *name)
+{
+    int s = vm_findglobal(vm, name);
+    if (s >= 0) return s;
+    if (vm->ng == vm->gcap) {
+        int cap = vm->gcap ? vm->gcap * 2 : 64;
+        Value *g = realloc(vm->g, (size_t)cap * sizeof *g);
+        if (!g) return -1;
+        vm->g = g;
+        char **n = realloc(vm->gname, (size_t)cap * sizeof *n);
+        if (!n) return -1;
+        vm->gname = n;
+        vm->gcap = cap;
+    }
+    char *copy = strdup(name);
+    if (!copy) return -1;
+    if ((vm->ng + 1) * 2 > vm->ghcap && ghash_rebuild(vm, vm->ghcap ? vm->ghcap * 2 : 128)) {
+        free(copy);
+        return -1;
+    }
+    s = vm->ng++;
+    vm->g[s] = val_nil();
+    vm->gname[s] = copy;
+    ghash_put(vm, s);
+    return s;
+}
+
+void vm_dropglobals(Vm *vm, int nglobals)
+{
+    if (nglobals >= vm->ng) return;
+    while (vm->ng > nglobals) {
+        vm->ng--;
+        val_decref(&vm->ctx, &vm->g[vm->ng]);
+        free(vm->gname[vm->ng]);
+    }
+    memset(vm->ghash, 0, (size_t)vm->ghcap * sizeof *vm->ghash);
+    for (int i = 0; i < vm->ng; i++) ghash_put(vm, i);
+}
+
+Proto *vm_newproto(Vm *vm, const char *name, const Source *src)
+{
+    if (vm->nprotos == vm->protocap) {
+        int cap = vm->protocap ? vm->protocap * 2 : 16;
+        Proto **ps = realloc(vm->protos, (size_t)cap * sizeof *ps);
+        if (!ps) return NULL;
+        vm->protos = ps;
+        vm->protocap = cap;
+    }
+    Proto *p = calloc(1, sizeof *p);
+    if (!p) return NULL;
+    p->name = strdup(name);
+    if (!p->name) {
+        free(p);
+        return NULL;
+    }
+    p->src = src;
+    vm->protos[vm->nprotos++] = p;
+    return p;
+}
+
+void vm_dropprotos(Vm *vm, int nprotos)
+{
+    while (vm->nprotos > nprotos) proto_free(&vm->ctx, vm->protos[--vm->nprotos]);
+}
+
+const Source *vm_addsource(Vm *vm, const char *name, const char *text, size_t len)
+{
+    if (vm->nsrcs == vm->srccap) {
+        int cap = vm->srccap ? vm->srccap * 2 : 8;
+        Source **ss = realloc(vm->srcs, (size_t)cap * sizeof *ss);
+        if (!ss) return NULL;
+        vm->srcs = ss;
+        vm->srccap = cap;
+    }
+    Source *s = src_new(name, text, len);
+    if (!s) return NULL;
+    vm->srcs[vm->nsrcs++] = s;
+    return s;
+}
+
+/* -- errors ------------------------------------------------------------ */
+
+const char *vm_arity(const Builtin *bi, int nargs, char *buf, size_t n)
+{
+    if (nargs >= bi->minargs && (bi->maxargs < 0 || nargs <= bi->maxargs)) return NULL;
+    const char *s = bi->minargs == 1 ? "" : "s";
+    if (bi->minargs == bi->maxargs)
+        snprintf(buf, n, "%s() takes %d argument%s (%d given)", bi->name, bi->minargs, s, nargs);
+    else if (bi->maxargs < 0)
+        snprintf(buf, n, "%s() takes at least %d argument%s (%d given)", bi->name, bi->minargs, s, nargs);
+    else
+        snprintf(buf, n, "%s() takes %d to %d arguments (%d given)", bi->name, bi->minargs,
+                 bi->maxargs, nargs);
+    return buf;
+}
+
+static void where(const Frame *f, int *line, int *col)
+{
+    int pc = (int)(f->pc - f->p->code) - 1;
+    if (pc < 0) pc = 0;
+    *line = f->p->ncode ? f->p->line[pc] : 0;
+    *col = f->p->ncode ? f->p->col[pc] : 0;
+}
+
+static void trace_line(Sbuf *b, const Frame *f)
+{
+    int line, col;
+    where(f, &line, &col);
+    sb_printf(b, "    %s:%d:%d: in ", f->p->src ? f->p->src->name : "?", line, col);
+    if (strcmp(f->p->name, "main chunk") == 0) sb_puts(b, "main chunk\n");
+    else sb_printf(b, "function '%s'\n", f->p->name);
+}
+
+/* The report of a runtime error: position of the failing instruction,
+ * then, when functions were active, a traceback innermost first (long ones
+ * keep both ends). */
+static void report(Vm *vm, int depth0)
+{
+    const Frame *top = &vm->frames[vm->nframes - 1];
+    int line, col;
+    where(top, &line, &col);
+    diag_report(&vm->err, top->p->src, line, col, "%s", vm->ctx.msg);
+    int n = vm->nframes - depth0;
+    if (n <= 1) return;
+    sb_puts(&vm->err, "stack traceback:\n");
+    for (int k = 0; k < n; k++) {
+        if (k == TRACE_EDGE && n > 2 * TRACE_EDGE + 1) {
+            sb_printf(&vm->err, "    ... (%d more calls)\n", n - 2 * TRACE_EDGE);
+            k = n - TRACE_EDGE;
+        }
+        trace_line(&vm->err, &vm->frames[vm->nframes - 1 - k]);
+    }
+}
+
+/* -- frames ------------------------------------------------------------ */
+
+static int ensure_stack(Vm *vm, size_t need)
+{
+    if (need <= vm->stacksize) return 0;
+    if (need > VM_MAXSTACK) return ctx_err(&vm->ctx, "stack overflow (more than %zu registers in use)", VM_MAXSTACK);
+    size_t n = vm->stacksize ? vm->stacksize : 256;
+    while (n < need) n *= 2;
+    Value *s = realloc(vm->stack, n * sizeof *s);
+    if (!s) return ctx_err(&vm->ctx, "out of memory growing the stack");
+    for (size_t i = vm->stacksize; i < n; i++) s[i] = val_nil();
+    vm->stack = s;
+    vm->stacksize = n;
+    return 0;
+}
+
+/* Push a frame for p at stack index base; its registers past the
+ * parameters start out nil (they may hold the caller's stale temporaries). */
+static int push_frame(Vm *vm, Proto *p, size_t base)
+{
+    if (vm->nframes >= vm->maxdepth)
+        return ctx_err(&vm->ctx, "stack overflow: recursion deeper than %d calls", vm->maxdepth);
+    if (ensure_stack(vm, base + (size_t)p->nregs + 1)) return -1;
+    if (vm->nframes == vm->framecap) {
+        int cap = vm->framecap ? vm->framecap * 2 : 32;
+        Frame *f = realloc(vm->frames, (size_t)cap * sizeof *f);
+        if (!f) return ctx_err(&vm->ctx, "out of memory growing the call stack");
+        vm->frames = f;
+        vm->framecap = cap;
+    }
+    for (int r = p->nparams; r < p->nregs; r++) val_decref(&vm->ctx, &vm->stack[base + (size_t)r]);
+    Frame *f = &vm->frames[vm->nframes++];
+    f->p = p;
+    f->pc = p->code;
+    f->base = base;
+    return 0;
+}
+
+static void clear_regs(Vm *vm, size_t from, int n)
+{
+    for (int r = 0; r < n; r++) val_decref(&vm->ctx, &vm->stack[from + (size_t)r]);
+}
+
+static void pop_frame(Vm *vm)
+{
+    Frame *f = &vm->frames[--vm->nframes];
+    clear_regs(vm, f->base, f->p->nregs);
+}
+
+/* -- the interpreter ---------------------------------------------------- */
+
+#if defined(__GNUC__) && !defined(DIAL_NO_COMPUTED_GOTO)
+#define VM_GOTO 1
+#endif
+
+#ifdef VM_GOTO
+#define vmdispatch(o) goto *disptab[o];
+#define vmcase(l) L_##l:
+#define vmbreak do { i = pc++; goto *disptab[i->op]; } while (0)
+#else
+#define vmdispatch(o) switch (o)
+#define vmcase(l) case l:
+#define vmbreak break
+#endif
+
+#define RA (&R[i->a])
+#define RB (&R[i->u.bc.b])
+#define RKB ((i->f & F_BK) ? &K[i->u.bc.b] : &R[i->u.bc.b])
+#define RKC ((i->f & F_CK) ? &K[i->u.bc.c] : &R[i->u.bc.c])
+#define LOADFRAME() \
+    (fr = &vm->frames[vm->nframes - 1], pc = fr->pc, R = vm->stack + fr->base, K = fr->p->k)
+#define FAIL(...) do { ctx_err(ctx, __VA_ARGS__); goto error; } while (0)
+#define CHECK_INTERRUPT() \
+    do { if (vm->interrupt) { vm->interrupt = 0; FAIL("interrupted"); } } while (0)
+
+/* Store a number into a register, releasing what it held. */
+static inline void setnum(Ctx *ctx, Value *r, double x)
+{
+    if (val_isref(r)) val_decref(ctx, r);
+    r->t = T_NUM;
+    r->u.n = x;
+}
+
+/* Replace a register's value by `v` (a new reference). */
+static inline void setval(Ctx *ctx, Value *r, Value v)
+{
+    Value old = *r;
+    *r = v;
+    val_decref(ctx, &old);
+}
+
+static inline int truth(Ctx *ctx, const Value *v, int *t)
+{
+    if (v->t == T_NUM) {
+        *t = v->u.n != 0;
+        return 0;
+    }
+    return val_truth(ctx, v, t);
+}
+
+/* Decode an index pattern and its registers into Idx items. */
+static int get_items(Ctx *ctx, const Proto *p, int off, const Value *R, Idx *ix, int *n, int *next)
+{
+    const unsigned char *pat = p->pat + off;
+    int r = pat[1] | pat[2] << 8;
+    *n = pat[0];
+    for (int k = 0; k < *n; k++) {
+        unsigned char bits = pat[3 + k];
+        Idx *x = &ix[k];
+        memset(x, 0, sizeof *x);
+        x->slice = (bits & IX_SLICE) != 0;
+        int parts = x->slice ? 3 : 1;
+        for (int j = 0; j < parts; j++) {
+            if (x->slice && !(bits & (1 << j))) continue;
+            const Value *v = &R[r++];
+            if (v->t != T_NUM)
+                return ctx_err(ctx, "an index must be a number, not %s", val_typename(v));
+            if (!x->slice) x->i = v->u.n;
+            else if (j == 0) x->start = v->u.n, x->has_start = 1;
+            else if (j == 1) x->stop = v->u.n, x->has_stop = 1;
+            else x->step = v->u.n, x->has_step = 1;
+        }
+    }
+    *next = r;
+    return 0;
+}
+
+static inline int arr_writable_val(const Value *v) { return v->t == T_ARR && arr_writable(v->u.a); }
+
+/* The common case of x[i] on a 1-d array, without building an Idx. */
+static inline int fast_elem(const Value *t, const Value *i, double **elem)
+{
+    if (t->t != T_ARR || t->u.a->nd != 1 || i->t != T_NUM) return 0;
+    double x = i->u.n;
+    int64_t n = t->u.a->n;
+    if (!(x >= -(double)n && x < (double)n) || x != (double)(int64_t)x) return 0;
+    int64_t k = (int64_t)x;
+    *elem = t->u.a->d + (k < 0 ? k + n : k);
+    return 1;
+}
+
+static int int_index(Ctx *ctx, Value *out, const Value *t, const Value *i)
+{
+    if (i->t != T_NUM) return ctx_err(ctx, "an index must be a number, not %s", val_typename(i));
+    Idx ix;
+    memset(&ix, 0, sizeof ix);
+    ix.i = i->u.n;
+    return val_index(ctx, out, t, &ix, 1);
+}
+
+static int call_builtin(Vm *vm, int b, Value *args, int nargs, Value *out)
+{
+    const Builtin *bi = &builtins[b];
+    char buf[128];
+    if (vm_arity(bi, nargs, buf, sizeof buf)) return ctx_err(&vm->ctx, "%s", buf);
+    int rc = bi->fn(&vm->ctx, args, nargs, out);
+    for (int k = 0; k < nargs; k++) val_decref(&vm->ctx, &args[k]);
+    return rc;
+}
+
+static int execute(Vm *vm, int depth0, Value *result)
+{
+    Ctx *ctx = &vm->ctx;
+    Frame *fr;
+    const Ins *pc, *i;
+    Value *R;
+    const Value *K;
+#ifdef VM_GOTO
+    static const void *const disptab[OP__N] = {
+#define X(name) &&L_OP_##name,
+        OPCODES(X)
+#undef X
+#define X(c, n) &&L_OP_##c,
+        PRIM_BINARY(X)
+        PRIM_UNARY(X)
+#undef X
+    };
+#endif
+    LOADFRAME();
+    for (;;) {
+        i = pc++;
+        vmdispatch(i->op) {
+        vmcase(OP_MOVE) {
+            if (i->a != i->u.bc.b) {
+                Value v = *RB;
+                RB->t = T_NIL;
+                setval(ctx, RA, v);
+            }
+        } vmbreak;
+        vmcase(OP_COPY) {
+            val_set(ctx, RA, RB);
+        } vmbreak;
+        vmcase(OP_LOADK) {
+            val_set(ctx, RA, &K[i->u.bc.b]);
+        } vmbreak;
+        vmcase(OP_GETG) {
+            const Value *g = &vm->g[i->u.bc.b];
+            if (g->t == T_NIL) FAIL("undefined name '%s'", vm->gname[i->u.bc.b]);
+            val_set(ctx, RA, g);
+        } vmbreak;
+        vmcase(OP_SETG) {
+            Value *g = &vm->g[i->a];
+            if (i->f & F_MOVE) {
+                Value v = *RB;
+                RB->t = T_NIL;
+                setval(ctx, g, v);
+            } else {
+                val_set(ctx, g, RB);
+            }
+        } vmbreak;
+#define BINCASE(C, name_) \
+        vmcase(OP_##C) { \
+            const Value *b = RKB, *c = RKC; \
+            if (b->t == T_NUM && c->t == T_NUM) setnum(ctx, RA, num_binop(BIN_##C, b->u.n, c->u.n)); \
+            else if (val_binary(ctx, BIN_##C, RA, b, c)) goto error; \
+        } vmbreak;
+        PRIM_BINARY(BINCASE)
+#undef BINCASE
+#define UNCASE(C, name_) \
+        vmcase(OP_##C) { \
+            const Value *b = RKB; \
+            if (b->t == T_NUM) setnum(ctx, RA, num_unop(UN_##C, b->u.n)); \
+            else if (val_unary(ctx, UN_##C, RA, b)) goto error; \
+        } vmbreak;
+        PRIM_UNARY(UNCASE)
+#undef UNCASE
+        vmcase(OP_MATMUL) {
+            if (val_matmul(ctx, RA, RKB, RKC)) goto error;
+        } vmbreak;
+        vmcase(OP_BOOL) {
+            int t;
+            if (truth(ctx, RB, &t)) goto error;
+            setnum(ctx, RA, t);
+        } vmbreak;
+        vmcase(OP_JMP) {
+            pc += i->u.sbx;
+            if (i->u.sbx < 0) CHECK_INTERRUPT();
+        } vmbreak;
+        vmcase(OP_JT) {
+            int t;
+            if (truth(ctx, RA, &t)) goto error;
+            if (t) pc += i->u.sbx;
+        } vmbreak;
+        vmcase(OP_JF) {
+            int t;
+            if (truth(ctx, RA, &t)) goto error;
+            if (!t) pc += i->u.sbx;
+        } vmbreak;
+        vmcase(OP_FORPREP) {
+            Value *a = RA;
+            if (a[0].t != T_NUM || a[1].t != T_NUM)
+                FAIL("a for loop's bounds must be numbers, not %s", val_typename(a[0].t != T_NUM ? &a[0] : &a[1]));
+            if (a[0].u.n < a[1].u.n) setnum(ctx, &a[2], a[0].u.n);
+            else pc += i->u.sbx;
+        } vmbreak;
+        vmcase(OP_FORLOOP) {
+            Value *a = RA;
+            double x = a[0].u.n + 1;
+            a[0].u.n = x;
+            if (x < a[1].u.n) {
+                setnum(ctx, &a[2], x);
+                pc += i->u.sbx;
+                CHECK_INTERRUPT();
+            }
+        } vmbreak;
+        vmcase(OP_CALL) {
+            Value *f = RA;
+            int nargs = i->u.bc.b;
+            if (f->t == T_FN) {
+                Proto *p = f->u.fn;
+                if (nargs != p->nparams)
+                    FAIL("%s() takes %d argument%s (%d given)", p->name, p->nparams,
+                         p->nparams == 1 ? "" : "s", nargs);
+                fr->pc = pc;
+                if (push_frame(vm, p, (size_t)(R - vm->stack) + i->a + 1)) goto error;
+                LOADFRAME();
+                CHECK_INTERRUPT();
+            } else if (f->t == T_BUILTIN) {
+                Value out = val_nil();
+                if (call_builtin(vm, f->u.bi, RA + 1, nargs, &out)) goto error;
+                setval(ctx, RA, out);
+            } else {
+                FAIL("cannot call %s %s", f->t == T_ARR ? "an" : "a", val_typename(f));
+            }
+        } vmbreak;
+        vmcase(OP_CALLB) {
+            Value out = val_nil();
+            if (call_builtin(vm, i->u.bc.b, RA + 1, i->u.bc.c, &out)) goto error;
+            setval(ctx, RA, out);
+        } vmbreak;
+        vmcase(OP_RET) {
+            Value ret = val_nil();
+            if (i->u.bc.b) {
+                ret = *RA;
+                RA->t = T_NIL;
+            }
+            pop_frame(vm);
+            if (vm->nframes == depth0) {
+                if (result) *result = ret;
+                else val_decref(ctx, &ret);
+                return 0;
+            }
+            LOADFRAME();
+            setval(ctx, &R[(pc - 1)->a], ret);
+        } vmbreak;
+        vmcase(OP_TUPLE) {
+            int n = i->u.bc.c;
+            Tuple *t = tup_new(ctx, n);
+            if (!t) goto error;
+            for (int k = 0; k < n; k++) {
+                t->v[k] = R[i->u.bc.b + k];
+                R[i->u.bc.b + k].t = T_NIL;
+            }
+            Value v;
+            v.t = T_TUPLE;
+            v.u.tu = t;
+            setval(ctx, RA, v);
+        } vmbreak;
+        vmcase(OP_UNPACK) {
+            Value *src = RB;
+            int n = i->u.bc.c;
+            if (src->t != T_TUPLE)
+                FAIL("cannot unpack %s %s into %d names", src->t == T_ARR ? "an" : "a", val_typename(src), n);
+            if (src->u.tu->n != n)
+                FAIL("cannot unpack %d values into %d names", src->u.tu->n, n);
+            for (int k = 0; k < n; k++) val_set(ctx, &R[i->a + k], &src->u.tu->v[k]);
+            val_decref(ctx, src);
+        } vmbreak;
+        vmcase(OP_NEWARR) {
+            Value out = val_nil();
+            int rc = val_stack(ctx, &out, RB, i->u.bc.c);
+            clear_regs(vm, (size_t)(R - vm->stack) + i->u.bc.b, i->u.bc.c);
+            if (rc) goto error;
+            setval(ctx, RA, out);
+        } vmbreak;
+        vmcase(OP_INDEX) {
+            Idx ix[DIAL_MAXDIM];
+            int n, next;
+            Value out = val_nil();
+            if (get_items(ctx, fr->p, i->u.bc.c, R, ix, &n, &next) ||
+                val_index(ctx, &out, RB, ix, n))
+                goto error;
+            setval(ctx, RA, out);
+        } vmbreak;
+        vmcase(OP_INDEX1) {
+            double *e;
+            if (fast_elem(RB, RKC, &e)) {
+                setnum(ctx, RA, *e);
+            } else {
+                Value out = val_nil();
+                if (int_index(ctx, &out, RB, RKC)) goto error;
+                setval(ctx, RA, out);
+            }
+        } vmbreak;
+        vmcase(OP_SETINDEX) {
+            Value *t = (i->f & F_GLOBAL) ? &vm->g[i->a] : RA;
+            Idx ix[DIAL_MAXDIM];
+            int n, v;
+            if (t->t == T_NIL) FAIL("undefined name '%s'", vm->gname[i->a]);
+            if (get_items(ctx, fr->p, i->u.bc.c, R, ix, &n, &v)) goto error;
+            int rc = val_setindex(ctx, t, ix, n, &R[v]);
+            val_decref(ctx, &R[v]);
+            if (rc) goto error;
+        } vmbreak;
+        vmcase(OP_SETINDEX1) {
+            Value *t = (i->f & F_GLOBAL) ? &vm->g[i->a] : RA;
+            Value *v = &R[i->u.bc.c];
+            double *e;
+            if (t->t == T_NIL) FAIL("undefined name '%s'", vm->gname[i->a]);
+            if (v->t == T_NUM && arr_writable_val(t) && fast_elem(t, RB, &e)) {
+                *e = v->u.n;
+            } else {
+                Idx ix;
+                if (RB->t != T_NUM) FAIL("an index must be a number, not %s", val_typename(RB));
+                memset(&ix, 0, sizeof ix);
+                ix.i = RB->u.n;
+                int rc = val_setindex(ctx, t, &ix, 1, v);
+                val_decref(ctx, v);
+                if (rc) goto error;
+            }
+        } vmbreak;
+        vmcase(OP_CLEAR) {
+            clear_regs(vm, (size_t)(R - vm->stack) + i->a, i->u.bc.b);
+        } vmbreak;
+        }
+    }
+error:
+    fr->pc = pc;
+    report(vm, depth0);
+    while (vm->nframes > depth0) pop_frame(vm);
+    return -1;
+}
+
+int vm_run(Vm *vm, Proto *main, Value *result)
+{
+    sb_clear(&vm->err);
+    if (result) *result = val_nil();
+    int depth0 = vm->nframes;
+    size_t base = 0;
+    if (depth0) {
+        const Frame *f = &vm->frames[depth0 - 1];
+        base = f->base + (size_t)f->p->nregs;
+    }
+    if (push_frame(vm, main, base)) {
+        diag_report(&vm->err, main->src, 0, 0, "%s", vm->ctx.msg);
+        return -1;
+    }
+    return execute(vm, depth0, result);
+}

@@ -1,0 +1,81 @@
+/* vm.h: compiled functions (Proto), the VM state, and running bytecode.
+ *
+ * A Vm owns everything a session creates: globals, every Proto and Source
+ * ever compiled into it (functions are values that may outlive the chunk
+ * that defined them, so they live as long as the Vm), the value stack and
+ * the runtime context. Nothing is global: two Vms never share state. */
+#ifndef DIAL_VM_H
+#define DIAL_VM_H
+
+#include "diag.h"
+#include "opcodes.h"
+#include "sbuf.h"
+#include "value.h"
+
+typedef struct Proto {
+    char *name;            /* "main chunk" for top-level code */
+    int nparams;
+    int nregs;             /* registers the frame needs */
+    Ins *code;
+    int ncode;
+    int *line, *col;       /* source position of each instruction */
+    Value *k;              /* constants (own their references) */
+    int nk;
+    unsigned char *pat;    /* index patterns: [nitems, item...] at offset c */
+    int npat;
+    const Source *src;
+} Proto;
+
+typedef struct Frame {
+    Proto *p;
+    const Ins *pc;         /* next instruction */
+    size_t base;           /* index of R[0] in the value stack */
+} Frame;
+
+typedef struct Vm {
+    Ctx ctx;
+    Value *g;              /* globals */
+    char **gname;
+    int ng, gcap;
+    int *ghash;            /* open addressing over gname: slot+1, 0 = empty */
+    int ghcap;
+    Proto **protos;        /* every function ever compiled */
+    int nprotos, protocap;
+    Source **srcs;
+    int nsrcs, srccap;
+    Value *stack;
+    size_t stacksize;
+    Frame *frames;
+    int nframes, framecap;
+    int maxdepth;          /* recursion limit in calls */
+    Sbuf err;              /* the last error report */
+    volatile int interrupt;
+} Vm;
+
+Vm *vm_new(void);
+void vm_free(Vm *vm);
+
+/* Global slots by name, created on first use (value nil). -1 when out of
+ * memory. */
+int vm_global(Vm *vm, const char *name);
+int vm_findglobal(const Vm *vm, const char *name);
+
+Proto *vm_newproto(Vm *vm, const char *name, const Source *src);
+/* Undo a failed compile: free protos and forget globals created after the
+ * counts given. */
+void vm_dropprotos(Vm *vm, int nprotos);
+void vm_dropglobals(Vm *vm, int nglobals);
+const Source *vm_addsource(Vm *vm, const char *name, const char *text, size_t len);
+
+/* Run a compiled chunk (no parameters). On error returns -1 with the report
+ * (position, source line, caret, traceback) in vm->err. *result receives
+ * the chunk's return value when non-NULL. */
+int vm_run(Vm *vm, Proto *main, Value *result);
+
+/* NULL when a builtin accepts nargs arguments, else the message, in buf. */
+struct Builtin;
+const char *vm_arity(const struct Builtin *bi, int nargs, char *buf, size_t n);
+
+void disasm_proto(Sbuf *out, const Proto *p);
+
+#endif
