@@ -160,9 +160,10 @@ typedef struct Opnd {
 
 static int opnd(const Value *v, Opnd *o)
 {
+    static const int64_t noshape[1] = {1};
     if (v->t == T_NUM) {
         o->nd = 0;
-        o->shape = NULL;
+        o->shape = noshape;
         o->num = v->u.n;
         o->d = &o->num;
         return 0;
