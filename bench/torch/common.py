@@ -23,17 +23,22 @@ def mode():
     return m
 
 
-def run_loop(steps, state, n, m):
-    """Run steps(state, a, b) over [0, n): in one go, or (checkpoint mode) in
-    segments whose activations are recomputed during backward. State is a tuple
-    of tensors. use_reentrant=False so tensors the steps close over (W in W2)
-    still get their gradients."""
+def run_loop(steps, state, n, m, params=()):
+    """Run steps(state, params, a, b) over [0, n): in one go, or (checkpoint mode)
+    in about sqrt(n) segments under torch.utils.checkpoint with its default,
+    reentrant implementation: a segment's forward runs without autograd (no
+    graph, no saved tensors) and is recomputed with it during backward. state
+    is a tuple of tensors carried by the loop; params (e.g. W in W2) are passed
+    to every segment as inputs too, so that they receive their gradients."""
     if m != "checkpoint":
-        return steps(state, 0, n)
+        return steps(state, params, 0, n)
+    k = len(state)
     seg = max(1, round(math.sqrt(n)))
     for a in range(0, n, seg):
         b = min(n, a + seg)
-        state = checkpoint(lambda *s, a=a, b=b: steps(s, a, b), *state, use_reentrant=False)
+        out = checkpoint(lambda *t, a=a, b=b: steps(t[:k], t[k:], a, b), *state, *params,
+                         use_reentrant=True)
+        state = out if isinstance(out, tuple) else (out,)
     return state
 
 

@@ -7,7 +7,7 @@ m = mode()
 s0 = 0.01 * torch.arange(100, dtype=torch.float64)
 
 
-def steps(state, a, b):
+def steps(state, params, a, b):
     (s,) = state
     for _ in range(a, b):
         s = s + 0.01 * torch.sin(s)
@@ -17,7 +17,7 @@ def steps(state, a, b):
 t0 = clock()
 if m == "forward":
     with torch.no_grad():
-        (s,) = steps((s0,), 0, 1000)
+        (s,) = steps((s0,), (), 0, 1000)
         report(t0, (s * s).sum())
 else:
     s0.requires_grad_(True)

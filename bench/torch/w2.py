@@ -11,8 +11,9 @@ xs = 0.001 * torch.cos(torch.arange(2000, dtype=torch.float64).reshape(2000, 1)
 h0 = torch.zeros(256)
 
 
-def steps(state, a, b):
+def steps(state, params, a, b):
     (h,) = state
+    (W,) = params
     for t in range(a, b):
         h = torch.tanh(W @ h + xs[t])
     return (h,)
@@ -21,12 +22,12 @@ def steps(state, a, b):
 t0 = clock()
 if m == "forward":
     with torch.no_grad():
-        (h,) = steps((h0,), 0, 2000)
+        (h,) = steps((h0,), (W,), 0, 2000)
         report(t0, h.sum())
 else:
     W.requires_grad_(True)
     h0.requires_grad_(True)
-    (h,) = run_loop(steps, (h0,), 2000, m)
+    (h,) = run_loop(steps, (h0,), 2000, m, (W,))
     loss = h.sum()
     loss.backward()
     report(t0, loss, W.grad.sum() + h0.grad.sum())

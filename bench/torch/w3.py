@@ -13,7 +13,7 @@ x0 = torch.tensor(1.0)
 v0 = torch.tensor(0.0)
 
 
-def steps(state, a, b):
+def steps(state, params, a, b):
     x, v = state
     for _ in range(a, b):
         v = v - dt * torch.sin(x)
@@ -24,7 +24,7 @@ def steps(state, a, b):
 t0 = clock()
 if m == "forward":
     with torch.no_grad():
-        x, _ = steps((x0, v0), 0, N)
+        x, _ = steps((x0, v0), (), 0, N)
         report(t0, x)
 else:
     x0.requires_grad_(True)
