@@ -1,0 +1,230 @@
+/* ast.c: the arena that owns a parse, the syntax tree's nodes, and the
+ * tree dump (see ast.h).
+ *
+ * Each node is allocated with a small hidden header in front of it: its
+ * depth (so the parser can refuse trees the compiler's recursive walk could
+ * not survive, without walking them) and the capacity of its child array.
+ * So every node given to ast_add must come from ast_node. */
+#include "ast.h"
+
+#include <limits.h>
+#include <stdalign.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "prim.h"
+#include "sbuf.h"
+
+/* ---- arena ---- */
+
+#define ALIGN     alignof(max_align_t)
+#define MINBLOCK  4096          /* a REPL line stays small ... */
+#define MAXBLOCK  (1u << 20)    /* ... a big file grows blocks up to 1 MB */
+
+typedef struct Block {
+    struct Block *next;
+    size_t size, used;
+    alignas(max_align_t) unsigned char data[];
+} Block;
+
+struct Arena {
+    Block *head;       /* the block being filled */
+    size_t nextsize;   /* size of the next ordinary block */
+};
+
+Arena *arena_new(void)
+{
+    Arena *a = calloc(1, sizeof *a);
+    if (a) a->nextsize = MINBLOCK;
+    return a;
+}
+
+void arena_free(Arena *a)
+{
+    if (!a) return;
+    Block *b = a->head;
+    while (b) {
+        Block *next = b->next;
+        free(b);
+        b = next;
+    }
+    free(a);
+}
+
+static Block *block_new(size_t size)
+{
+    if (size > SIZE_MAX - sizeof(Block)) return NULL;
+    Block *b = calloc(1, sizeof(Block) + size);
+    if (b) b->size = size;
+    return b;
+}
+
+void *arena_alloc(Arena *a, size_t n)
+{
+    if (!a || n > SIZE_MAX - ALIGN) return NULL;
+    n = (n + ALIGN - 1) & ~(size_t)(ALIGN - 1);
+    if (n == 0) n = ALIGN;
+    Block *h = a->head;
+    if (h && h->size - h->used >= n) {
+        void *p = h->data + h->used;
+        h->used += n;
+        return p;
+    }
+    if (n > a->nextsize / 4) {
+        /* a big request gets a block of its own, kept behind the head so
+         * the head's free space is not wasted */
+        Block *b = block_new(n);
+        if (!b) return NULL;
+        b->used = n;
+        if (h) {
+            b->next = h->next;
+            h->next = b;
+        } else {
+            a->head = b;
+        }
+        return b->data;
+    }
+    Block *b = block_new(a->nextsize);
+    if (!b) return NULL;
+    if (a->nextsize < MAXBLOCK) a->nextsize *= 2;
+    b->next = h;
+    a->head = b;
+    b->used = n;
+    return b->data;
+}
+
+char *arena_strdup(Arena *a, const char *s, size_t n)
+{
+    if (n == SIZE_MAX) return NULL;
+    char *d = arena_alloc(a, n + 1);
+    if (d && n) memcpy(d, s, n);
+    return d;
+}
+
+/* ---- nodes ---- */
+
+typedef struct Slot {
+    int depth;   /* 1 for a leaf, 1 + the deepest child otherwise */
+    int cap;     /* room in node.k */
+    Node node;
+} Slot;
+
+static Slot *slot_of(const Node *n)
+{
+    return (Slot *)(void *)((char *)n - offsetof(Slot, node));
+}
+
+/* Declared in grammar/lex.h (ast.h is a fixed interface). */
+int ast_depth(const Node *n);
+
+int ast_depth(const Node *n) { return n ? slot_of(n)->depth : 0; }
+
+Node *ast_node(Arena *a, int kind, Loc loc)
+{
+    Slot *s = arena_alloc(a, sizeof *s);
+    if (!s) return NULL;
+    s->depth = 1;
+    s->node.kind = kind;
+    s->node.loc = loc;
+    return &s->node;
+}
+
+Node *ast_add(Arena *a, Node *parent, Node *child)
+{
+    if (!parent) return NULL;
+    Slot *s = slot_of(parent);
+    if (parent->n == s->cap) {
+        if (s->cap > INT_MAX / 2) return NULL;
+        int cap = s->cap ? 2 * s->cap : 4;
+        Node **k = arena_alloc(a, (size_t)cap * sizeof *k);
+        if (!k) return NULL;
+        if (parent->n) memcpy(k, parent->k, (size_t)parent->n * sizeof *k);
+        parent->k = k;
+        s->cap = cap;
+    }
+    parent->k[parent->n++] = child;
+    if (child && slot_of(child)->depth >= s->depth)
+        s->depth = slot_of(child)->depth + 1;
+    return parent;
+}
+
+static const char *const kindnames[] = {
+    "num", "str", "name", "array", "unop", "binop", "matmul", "and", "or",
+    "call", "index", "slice", "block", "expr", "assign", "massign", "if",
+    "for", "while", "break", "continue", "return", "fn", "rule", "program",
+};
+
+const char *ast_kindname(int kind)
+{
+    if (kind < 0 || kind >= (int)(sizeof kindnames / sizeof *kindnames))
+        return "?";
+    return kindnames[kind];
+}
+
+/* A string literal's text, quoted, with its escapes written back. */
+static void dump_str(Sbuf *b, const char *s, size_t n)
+{
+    sb_putc(b, '"');
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        switch (c) {
+        case '\n': sb_puts(b, "\\n"); break;
+        case '\t': sb_puts(b, "\\t"); break;
+        case '\r': sb_puts(b, "\\r"); break;
+        case '\0': sb_puts(b, "\\0"); break;
+        case '"': sb_puts(b, "\\\""); break;
+        case '\\': sb_puts(b, "\\\\"); break;
+        default:
+            if (c < 0x20 || c == 0x7F) sb_printf(b, "\\x%02X", c);
+            else sb_putc(b, (char)c);
+        }
+    }
+    sb_putc(b, '"');
+}
+
+/* The operator field, for the kinds that give it a meaning. */
+static void dump_op(Sbuf *b, const Node *n)
+{
+    switch (n->kind) {
+    case N_BINOP:
+        if (n->op >= 0 && n->op < BIN__N) sb_printf(b, " %s", prim_binname[n->op]);
+        break;
+    case N_UNOP:
+        if (n->op >= 0 && n->op < UN__N) sb_printf(b, " %s", prim_unname[n->op]);
+        break;
+    case N_ASSIGN:
+        if (n->op >= 0 && n->op < BIN__N) sb_printf(b, " %s", prim_binname[n->op]);
+        break;
+    case N_FOR: case N_WHILE:
+        if (n->op) sb_puts(b, " checkpoint");
+        break;
+    case N_RULE:
+        sb_printf(b, " params=%d", n->op);
+        break;
+    default:
+        break;
+    }
+}
+
+void ast_dump(Sbuf *b, const Node *n, int indent)
+{
+    for (int i = 0; i < indent; i++) sb_puts(b, "  ");
+    if (!n) {
+        sb_puts(b, "-\n");
+        return;
+    }
+    sb_puts(b, ast_kindname(n->kind));
+    dump_op(b, n);
+    if (n->kind == N_NUM) sb_printf(b, " %.17g", n->num);
+    if (n->kind == N_STR && n->str) {
+        sb_putc(b, ' ');
+        dump_str(b, n->str, (size_t)n->num);
+    } else if (n->str) {
+        sb_printf(b, " %s", n->str);
+    }
+    sb_printf(b, " %d:%d\n", n->loc.first_line, n->loc.first_column);
+    for (int i = 0; i < n->n; i++) ast_dump(b, n->k[i], indent + 1);
+}
