@@ -39,7 +39,8 @@ static inline double num_mod(double a, double b)
 {
     if (b == 0) return NAN;
     double r = fmod(a, b);
-    if (r != 0 && ((r < 0) != (b < 0))) r += b;
+    if (r == 0) return copysign(0, b); /* NumPy: a zero takes the divisor's sign */
+    if ((r < 0) != (b < 0)) r += b;
     return r;
 }
 

@@ -519,6 +519,7 @@ static int fold_array(C *c, const Node *e, Value *out)
         Value *items = calloc((size_t)e->n + 1, sizeof(Value));
         if (!items) return 0;
         int ok = 1;
+        *out = val_nil();
         for (int i = 0; i < e->n && ok; i++) ok = fold_array(c, e->k[i], &items[i]);
         if (ok && val_stack(ctx, out, items, e->n)) {
             cerror(c, e->loc, "%s", ctx->msg);
