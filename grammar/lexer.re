@@ -229,8 +229,16 @@ static int string(PState *p, DIAL_YYSTYPE *lval, Loc *lloc, int closed)
     return TK_STRING;
 }
 
+/* A byte no token starts with; a UTF-8 character counts as one. */
+static void unexpected(PState *p)
+{
+    lex_error(p, p->tok, "unexpected character", p->tok,
+              (size_t)(p->cur - p->tok));
+}
+
 int dial_yylex(DIAL_YYSTYPE *lval, Loc *lloc, PState *p)
 {
+    const unsigned char *mark;
     *lval = NULL;
     for (;;) {
         if (p->stop) return at_end(p, lloc);
@@ -240,6 +248,7 @@ int dial_yylex(DIAL_YYSTYPE *lval, Loc *lloc, PState *p)
         re2c:define:YYCTYPE = "unsigned char";
         re2c:define:YYCURSOR = "p->cur";
         re2c:define:YYLIMIT = "p->lim";
+        re2c:define:YYMARKER = "mark";
         re2c:yyfill:enable = 0;
         re2c:eof = 0;
 
@@ -247,6 +256,8 @@ int dial_yylex(DIAL_YYSTYPE *lval, Loc *lloc, PState *p)
         MANT   = D+ ("." D*)? | "." D+;
         WS     = [ \t\r\f\v];
         STRING = ["] ([^"\\\n] | "\\" [^\n])*;
+        UTF8   = [\xC2-\xDF] [\x80-\xBF] | [\xE0-\xEF] [\x80-\xBF]{2}
+               | [\xF0-\xF4] [\x80-\xBF]{3};
 
         $                        { return at_end(p, lloc); }
         WS+                      { continue; }
@@ -301,10 +312,8 @@ int dial_yylex(DIAL_YYSTYPE *lval, Loc *lloc, PState *p)
         "->" { return token(p, lloc, TK_ARROW); }
         [,;:=+\-*/%^@<>] { return token(p, lloc, *p->tok); }
 
-        * {
-            lex_error(p, p->tok, "unexpected character", p->tok, 1);
-            continue;
-        }
+        UTF8 { unexpected(p); continue; }
+        *    { unexpected(p); continue; }
         */
     }
 }
