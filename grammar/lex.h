@@ -25,6 +25,7 @@ typedef struct PState {
     int nest;                        /* brackets open now, in open[] */
     char open[PARSE_MAXDEPTH];       /* '(' '[' '{' */
     int endline, endcol;             /* just after the last token */
+    const unsigned char *badend;     /* end of the last unexpected byte */
     const char *lastname;            /* text of the last name token */
     Sbuf scratch;                    /* number text for strtod */
 

@@ -229,11 +229,16 @@ static int string(PState *p, DIAL_YYSTYPE *lval, Loc *lloc, int closed)
     return TK_STRING;
 }
 
-/* A byte no token starts with; a UTF-8 character counts as one. */
-static void unexpected(PState *p)
+/* A byte no token starts with; a UTF-8 character counts as one, and a
+ * run of them is reported once. The parser gets Bison's error token: it
+ * skips the rest of the statement without a second report about it. */
+static int unexpected(PState *p, Loc *lloc)
 {
-    lex_error(p, p->tok, "unexpected character", p->tok,
-              (size_t)(p->cur - p->tok));
+    if (p->tok != p->badend)
+        lex_error(p, p->tok, "unexpected character", p->tok,
+                  (size_t)(p->cur - p->tok));
+    p->badend = p->cur;
+    return token(p, lloc, TK_DIAL_YYerror);
 }
 
 int dial_yylex(DIAL_YYSTYPE *lval, Loc *lloc, PState *p)
@@ -312,8 +317,8 @@ int dial_yylex(DIAL_YYSTYPE *lval, Loc *lloc, PState *p)
         "->" { return token(p, lloc, TK_ARROW); }
         [,;:=+\-*/%^@<>] { return token(p, lloc, *p->tok); }
 
-        UTF8 { unexpected(p); continue; }
-        *    { unexpected(p); continue; }
+        UTF8 { return unexpected(p, lloc); }
+        *    { return unexpected(p, lloc); }
         */
     }
 }
