@@ -136,6 +136,7 @@ static Node *named(Node *n, const Node *name)
 %define parse.lac full
 %locations
 %param {PState *p}
+%initial-action { @$ = (Loc){1, 1, 1, 1}; }
 %expect 0
 
 %token END 0 "end of input"
