@@ -3,7 +3,9 @@ and the output convention (stdout: loss, then grad_checksum; stderr: `time S`).
 
 Modes: forward (loss only, no autograd), tape (store-all autograd),
 checkpoint (torch.utils.checkpoint over about sqrt(n) segments of the loop).
-The in-program time starts once the inputs are built (after `import torch`)."""
+The in-program time starts once the inputs are built (after `import torch`);
+it is the process's CPU time (time.process_time), as in the C and Lua peers,
+so with several torch threads it is their sum."""
 import math
 import sys
 import time
@@ -43,11 +45,11 @@ def run_loop(steps, state, n, m, params=()):
 
 
 def clock():
-    return time.perf_counter()
+    return time.process_time()
 
 
 def report(t0, loss, checksum=None):
-    sys.stderr.write(f"time {time.perf_counter() - t0:.6f}\n")
+    sys.stderr.write(f"time {time.process_time() - t0:.6f}\n")
     print(repr(float(loss)))
     if checksum is not None:
         print(repr(float(checksum)))
