@@ -4,10 +4,10 @@
  * and indexed stores with copy on write.
  *
  * Every strided walk goes through one Loop: the axes of an iteration with
- * two stride vectors (in elements), extent-1 axes dropped and neighbours
- * merged where both operands step through them as one, so same-shape and
- * scalar cases become a single flat inner loop and broadcast operands are
- * never materialised. */
+ * a stride vector (in elements) per operand, extent-1 axes dropped and
+ * neighbours merged where every operand steps through them as one, so
+ * same-shape and scalar cases become a single flat inner loop and
+ * broadcast operands are never materialised. */
 #include "array.h"
 
 #include <string.h>
@@ -225,56 +225,62 @@ static int broadcast_shape(Ctx *c, const Opnd *a, const Opnd *b, int *nd, int64_
 
 /* -- strided iteration ---------------------------------------------------- */
 
+#define LOOP_OPS 3
+
+/* A walk over shape for up to LOOP_OPS operands with their own strides:
+ * after loop_init, off holds each operand's offset of the current row and
+ * len, in its length and strides; loop_next moves to the next row. */
 typedef struct Loop {
-    int nd;
+    int nd, nops;
     int64_t shape[DIAL_MAXDIM];
-    int64_t st[2][DIAL_MAXDIM];
+    int64_t st[LOOP_OPS][DIAL_MAXDIM];
+    int64_t idx[DIAL_MAXDIM];
+    int64_t off[LOOP_OPS];
+    int64_t in[LOOP_OPS];
+    int64_t len;
 } Loop;
 
-static void loop_init(Loop *l, int nd, const int64_t *shape, const int64_t *st0,
-                      const int64_t *st1)
+static int mergeable(const Loop *l, int m, const int64_t *const *st, int k, int64_t e)
+{
+    for (int i = 0; i < l->nops; i++)
+        if (l->st[i][m] != st[i][k] * e) return 0;
+    return 1;
+}
+
+static void loop_init(Loop *l, int nd, const int64_t *shape, int nops, const int64_t *const *st)
 {
     l->nd = 0;
+    l->nops = nops;
     for (int k = 0; k < nd; k++) {
         if (shape[k] == 1) continue;
         int m = l->nd - 1;
-        if (m >= 0 && l->st[0][m] == st0[k] * shape[k] && l->st[1][m] == st1[k] * shape[k]) {
+        if (m >= 0 && mergeable(l, m, st, k, shape[k])) {
             l->shape[m] *= shape[k];
         } else {
             m = l->nd++;
             l->shape[m] = shape[k];
         }
-        l->st[0][m] = st0[k];
-        l->st[1][m] = st1[k];
+        for (int i = 0; i < nops; i++) l->st[i][m] = st[i][k];
     }
+    /* with every extent 1 the walk is one row of one element */
+    l->len = l->nd ? l->shape[l->nd - 1] : 1;
+    for (int i = 0; i < nops; i++) {
+        l->off[i] = 0;
+        l->in[i] = l->nd ? l->st[i][l->nd - 1] : 0;
+    }
+    for (int k = 0; k < l->nd; k++) l->idx[k] = 0;
 }
 
-/* The innermost axis: its length and both strides (one element when every
- * axis had extent 1). */
-static int64_t loop_inner(const Loop *l, int64_t *s0, int64_t *s1)
-{
-    if (l->nd == 0) {
-        *s0 = *s1 = 0;
-        return 1;
-    }
-    *s0 = l->st[0][l->nd - 1];
-    *s1 = l->st[1][l->nd - 1];
-    return l->shape[l->nd - 1];
-}
-
-/* Advance the odometer over the outer axes, moving both offsets; 0 when
- * every position has been visited. */
-static int loop_next(const Loop *l, int64_t *idx, int64_t *off)
+/* Advance the odometer over the outer axes; 0 when every row was seen. */
+static int loop_next(Loop *l)
 {
     for (int k = l->nd - 2; k >= 0; k--) {
-        if (++idx[k] < l->shape[k]) {
-            off[0] += l->st[0][k];
-            off[1] += l->st[1][k];
+        if (++l->idx[k] < l->shape[k]) {
+            for (int i = 0; i < l->nops; i++) l->off[i] += l->st[i][k];
             return 1;
         }
-        off[0] -= l->st[0][k] * (l->shape[k] - 1);
-        off[1] -= l->st[1][k] * (l->shape[k] - 1);
-        idx[k] = 0;
+        for (int i = 0; i < l->nops; i++) l->off[i] -= l->st[i][k] * (l->shape[k] - 1);
+        l->idx[k] = 0;
     }
     return 0;
 }
@@ -285,19 +291,18 @@ static void copy_strided(double *dst, const int64_t *dst_st, const double *src,
                          const int64_t *src_st, int nd, const int64_t *shape)
 {
     Loop l;
-    loop_init(&l, nd, shape, dst_st, src_st);
-    int64_t s0, s1, len = loop_inner(&l, &s0, &s1);
-    int64_t idx[DIAL_MAXDIM] = {0}, off[2] = {0, 0};
+    loop_init(&l, nd, shape, 2, (const int64_t *const[]){dst_st, src_st});
+    int64_t s0 = l.in[0], s1 = l.in[1], len = l.len;
     do {
-        double *o = dst + off[0];
-        const double *x = src + off[1];
+        double *o = dst + l.off[0];
+        const double *x = src + l.off[1];
         if (s0 == 1 && s1 == 1)
             memcpy(o, x, (size_t)len * sizeof *o);
         else if (s1 == 0)
             for (int64_t i = 0; i < len; i++) o[i * s0] = *x;
         else
             for (int64_t i = 0; i < len; i++) o[i * s0] = x[i * s1];
-    } while (loop_next(&l, idx, off));
+    } while (loop_next(&l));
 }
 
 /* -- elementwise kernels -------------------------------------------------- */
@@ -385,14 +390,12 @@ int val_binary(Ctx *c, int op, Value *dst, const Value *a, const Value *b)
         Loop l;
         bcast_strides(&x, nd, shape, sx);
         bcast_strides(&y, nd, shape, sy);
-        loop_init(&l, nd, shape, sx, sy);
-        int64_t s0, s1, len = loop_inner(&l, &s0, &s1);
-        int64_t idx[DIAL_MAXDIM] = {0}, off[2] = {0, 0};
+        loop_init(&l, nd, shape, 2, (const int64_t *const[]){sx, sy});
         double *o = r->d;
         do {
-            bin_kernel(op, o, x.d + off[0], s0, y.d + off[1], s1, len);
-            o += len;
-        } while (loop_next(&l, idx, off));
+            bin_kernel(op, o, x.d + l.off[0], l.in[0], y.d + l.off[1], l.in[1], l.len);
+            o += l.len;
+        } while (loop_next(&l));
     }
     if (fresh) put(c, dst, val_arr(fresh));
     return 0;

@@ -279,7 +279,7 @@ static int bi_reshape(Ctx *c, const Value *args, int n, Value *out)
 static double pairwise_sum(const double *a, int64_t n)
 {
     if (n < 8) {
-        double s = -0.0; /* the identity of +, so sums of -0 stay -0 */
+        double s = 0;
         for (int64_t i = 0; i < n; i++) s += a[i];
         return s;
     }
@@ -300,11 +300,12 @@ static double pairwise_sum(const double *a, int64_t n)
 
 enum { RED_SUM, RED_MAX, RED_MIN };
 
-/* Reduce a contiguous run of n >= 1 elements. As NumPy's add.reduce, the
- * first element seeds the sum and the rest is summed pairwise. */
+/* Reduce a contiguous run of n >= 1 elements. As NumPy's add.reduce, a
+ * sum starts from the identity 0 (so it is never -0) and adds the run
+ * summed pairwise. */
 static double reduce_run(int kind, const double *a, int64_t n)
 {
-    if (kind == RED_SUM) return n == 1 ? a[0] : a[0] + pairwise_sum(a + 1, n - 1);
+    if (kind == RED_SUM) return 0.0 + pairwise_sum(a, n);
     int op = kind == RED_MAX ? BIN_MAXIMUM : BIN_MINIMUM;
     double r = a[0];
     for (int64_t i = 1; i < n; i++) r = num_binop(op, r, a[i]);
@@ -323,16 +324,17 @@ static void reduce_row(int kind, double *r, const double *a, int64_t n)
 }
 
 /* Along one axis, the array is outer x len x inner. Reducing the last axis
- * (inner 1) reduces contiguous runs; otherwise rows are combined in order,
- * which is NumPy's order too. */
+ * (inner 1) reduces contiguous runs; otherwise rows are combined in order
+ * into the first (a sum into zeros), which is NumPy's order too. */
 static void reduce_axis(int kind, double *r, const double *a, int64_t outer, int64_t len,
                         int64_t inner)
 {
     for (int64_t o = 0; o < outer; o++, r += inner, a += len * inner) {
-        if (len == 0) {
-            for (int64_t j = 0; j < inner; j++) r[j] = 0;
-        } else if (inner == 1) {
+        if (inner == 1 && len) {
             *r = reduce_run(kind, a, len);
+        } else if (kind == RED_SUM) {
+            for (int64_t j = 0; j < inner; j++) r[j] = 0;
+            for (int64_t k = 0; k < len; k++) reduce_row(kind, r, a + k * inner, inner);
         } else {
             memcpy(r, a, (size_t)inner * sizeof *r);
             for (int64_t k = 1; k < len; k++) reduce_row(kind, r, a + k * inner, inner);

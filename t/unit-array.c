@@ -1135,7 +1135,10 @@ static void test_reductions(Ctx *c)
     Value b[2] = {v, val_num(0)};
     call_is(c, "sum", b, 2, "6", "sum of a 1-d array along axis 0 is a number");
     Value n[2] = {val_num(-0.0), val_num(0)};
-    call_is(c, "sum", n, 1, "-0", "sum(-0) is -0");
+    call_is(c, "sum", n, 1, "0", "sum(-0) is 0, as NumPy (the sum starts at 0)");
+    Value small = vec(c, 3, (double[]){0.1, 0.2, 0.3});
+    call_is(c, "sum", &small, 1, "0.6000000000000001", "sum([0.1, 0.2, 0.3]) in NumPy's order");
+    val_decref(c, &small);
     call_is(c, "max", n, 1, "-0", "max of a number");
     call_err(c, "sum", n, 2, "axis 0 is out of bounds for array of dimension 0", "sum(5, 0)");
     Value e = vec(c, 0, NULL);
