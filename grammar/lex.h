@@ -27,7 +27,7 @@ typedef struct PState {
     int endline, endcol;             /* just after the last token */
     const unsigned char *badend;     /* end of the last unexpected byte */
     const char *lastname;            /* text of the last name token */
-    Sbuf scratch;                    /* number text for strtod */
+    Sbuf scratch;                    /* a number's text for strtod */
 
     int nerrs;
     int stop;         /* fatal error or too many: lexer says end of input */

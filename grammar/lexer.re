@@ -8,7 +8,8 @@
  * The text may contain NUL bytes, so the end is found by re2c's sentinel
  * with bounds checks (re2c:eof), not by the NUL alone. Lexical errors are
  * reported and lexing goes on: a bad number or string still yields a token,
- * so the parser does not add a second error for it. */
+ * so the parser does not add a second error for it, and an unexpected
+ * character sends the parser into recovery without one. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -108,23 +109,26 @@ static int close_bracket(PState *p, Loc *lloc, char c)
     return token(p, lloc, c);
 }
 
-/* strtod reads the C locale's '.'; a host may have set another locale, so
- * retry with its radix character (snprintf tells it, thread-safely). */
-static double to_double(const char *s, size_t n, Sbuf *tmp)
+/* The value of the number text s[0..n), which is well formed. strtod
+ * wants a NUL-terminated copy, and reads the C locale's '.': a host may
+ * have set another locale, so retry with its radix character (snprintf
+ * tells it, thread-safely). */
+static double to_double(PState *p, const unsigned char *s, size_t n)
 {
+    Sbuf *b = &p->scratch;
+    sb_clear(b);
+    sb_add(b, (const char *)s, n);
     char *end;
-    double v = strtod(s, &end);
-    if (end == s + n) return v;
+    double v = strtod(sb_str(b), &end);
+    const unsigned char *dot = memchr(s, '.', n);
+    if (end == sb_str(b) + n || !dot) return v;
     char radix[16];
     snprintf(radix, sizeof radix, "%.1f", 0.5);
-    size_t rlen = strlen(radix) - 2;   /* between the "0" and the "5" */
-    const char *dot = memchr(s, '.', n);
-    if (!dot || rlen == 0) return v;
-    sb_clear(tmp);
-    sb_add(tmp, s, (size_t)(dot - s));
-    sb_add(tmp, radix + 1, rlen);
-    sb_add(tmp, dot + 1, n - (size_t)(dot - s) - 1);
-    return strtod(sb_str(tmp), NULL);
+    sb_clear(b);
+    sb_add(b, (const char *)s, (size_t)(dot - s));
+    sb_add(b, radix + 1, strlen(radix) - 2);   /* between "0" and "5" */
+    sb_add(b, (const char *)dot + 1, n - (size_t)(dot - s) - 1);
+    return strtod(sb_str(b), NULL);
 }
 
 /* A number token; `bad` when it already failed (an exponent without
@@ -146,12 +150,7 @@ static int number(PState *p, DIAL_YYSTYPE *lval, Loc *lloc, int bad)
     if (bad) {
         lex_error(p, p->tok, "malformed number", p->tok, n);
     } else {
-        sb_clear(&p->scratch);
-        sb_add(&p->scratch, (const char *)p->tok, n);
-        Sbuf tmp;
-        sb_init(&tmp);
-        v = to_double(sb_str(&p->scratch), n, &tmp);
-        sb_free(&tmp);
+        v = to_double(p, p->tok, n);
         if (isinf(v)) {
             lex_error(p, p->tok, "number out of range", p->tok, n);
             v = 0;
