@@ -8,7 +8,8 @@
  *    up to the end of its right operand, a call or index at its ( or [;
  *    a statement at its first token;
  *  - N_IF, N_FOR, N_WHILE and N_SLICE always have all their children
- *    (3, 4, 3, 3), absent ones NULL; parentheses leave no node;
+ *    (3, 4, 3, 3), absent ones NULL; N_FOR and N_WHILE have op 0 or 1;
+ *  - parentheses leave no node; `-1` is N_UNOP of N_NUM 1;
  *  - trees deeper than PARSE_MAXDEPTH are refused, so the compiler may
  *    recurse over the tree. */
 
@@ -43,14 +44,16 @@ static Loc span(Loc from, Loc to)
     return from;
 }
 
+static Node *out_of_memory(PState *p, Loc at)
+{
+    parse_error(p, at.first_line, at.first_column, "out of memory");
+    p->stop = 1;
+    return NULL;
+}
+
 static Node *add(PState *p, Node *parent, Node *child)
 {
-    if (!ast_add(p->arena, parent, child)) {
-        parse_error(p, parent->loc.first_line, parent->loc.first_column,
-                    "out of memory");
-        p->stop = 1;
-        return NULL;
-    }
+    if (!ast_add(p->arena, parent, child)) return out_of_memory(p, parent->loc);
     if (ast_depth(parent) > PARSE_MAXDEPTH) {
         parse_toodeep(p, parent->loc.first_line, parent->loc.first_column);
         return NULL;
@@ -62,11 +65,7 @@ static Node *add(PState *p, Node *parent, Node *child)
 static Node *tree(PState *p, int kind, int op, Loc loc, int n, ...)
 {
     Node *t = ast_node(p->arena, kind, loc);
-    if (!t) {
-        parse_error(p, loc.first_line, loc.first_column, "out of memory");
-        p->stop = 1;
-        return NULL;
-    }
+    if (!t) return out_of_memory(p, loc);
     t->op = op;
     va_list ap;
     va_start(ap, n);
