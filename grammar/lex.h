@@ -28,6 +28,11 @@ typedef struct PState {
     const unsigned char *badend;     /* end of the last unexpected byte */
     const char *lastname;            /* text of the last name token */
     Sbuf scratch;                    /* a number's text for strtod */
+    int after_block;                 /* the last token was a block's '}' */
+    int pending;                     /* a token held back behind a separator */
+    int pend_tok;
+    Node *pend_val;
+    Loc pend_loc;
 
     int nerrs;
     int stop;         /* fatal error or too many: lexer says end of input */

@@ -106,6 +106,9 @@ static int open_bracket(PState *p, Loc *lloc, char c)
 static int close_bracket(PState *p, Loc *lloc, char c)
 {
     if (p->nest > 0) p->nest--;
+    /* A block's '}' ends its statement when newlines count here, so
+     * `if c { return a } return b` needs no ';' (see dial_yylex). */
+    p->after_block = c == '}' && (p->nest == 0 || p->open[p->nest - 1] == '{');
     return token(p, lloc, c);
 }
 
@@ -240,7 +243,7 @@ static int unexpected(PState *p, Loc *lloc)
     return token(p, lloc, TK_DIAL_YYerror);
 }
 
-int dial_yylex(DIAL_YYSTYPE *lval, Loc *lloc, PState *p)
+static int lex_token(DIAL_YYSTYPE *lval, Loc *lloc, PState *p)
 {
     const unsigned char *mark;
     *lval = NULL;
@@ -320,4 +323,34 @@ int dial_yylex(DIAL_YYSTYPE *lval, Loc *lloc, PState *p)
         *    { return unexpected(p, lloc); }
         */
     }
+}
+
+/* Tokens for the parser. After a block's '}', a token that can only start
+ * a new statement gets a separator in front of it, as if a newline had
+ * been written there. */
+int dial_yylex(DIAL_YYSTYPE *lval, Loc *lloc, PState *p)
+{
+    if (p->pending) {
+        p->pending = 0;
+        *lval = p->pend_val;
+        *lloc = p->pend_loc;
+        return p->pend_tok;
+    }
+    int after = p->after_block;
+    p->after_block = 0;
+    int t = lex_token(lval, lloc, p);
+    if (!after) return t;
+    switch (t) {
+    case TK_END: case TK_NEWLINE: case TK_ELSE: case TK_DIAL_YYerror:
+    case ';': case '}': case ')': case ']': case ',':
+        return t;
+    }
+    p->pending = 1;
+    p->pend_tok = t;
+    p->pend_val = *lval;
+    p->pend_loc = *lloc;
+    *lval = NULL;
+    lloc->last_line = lloc->first_line;
+    lloc->last_column = lloc->first_column;
+    return TK_NEWLINE;
 }

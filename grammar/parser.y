@@ -5,7 +5,8 @@
  *
  * Conventions the compiler relies on:
  *  - a binary operator's node is located at the operator token (first_*)
- *    up to the end of its right operand, a call or index at its ( or [;
+ *    up to the end of its right operand, a call at its callee (so errors
+ *    and tracebacks point at the function name), an index at its [;
  *    a statement at its first token;
  *  - N_IF, N_FOR, N_WHILE and N_SLICE always have all their children
  *    (3, 4, 3, 3), absent ones NULL; N_FOR and N_WHILE have op 0 or 1;
@@ -280,9 +281,9 @@ expr
 
 postfix
     : primary
-    | postfix '(' ')'           { OK($$ = tree(p, N_CALL, 0, span(@2, @3), 1, $1)); }
-    | postfix '(' exprs ')'     { OK($$ = prepend(p, become($3, N_CALL, span(@2, @4)), $1)); }
-    | postfix '(' exprs ',' ')' { OK($$ = prepend(p, become($3, N_CALL, span(@2, @5)), $1)); }
+    | postfix '(' ')'           { OK($$ = tree(p, N_CALL, 0, @$, 1, $1)); }
+    | postfix '(' exprs ')'     { OK($$ = prepend(p, become($3, N_CALL, @$), $1)); }
+    | postfix '(' exprs ',' ')' { OK($$ = prepend(p, become($3, N_CALL, @$), $1)); }
     | postfix '[' items ']'     { OK($$ = prepend(p, become($3, N_INDEX, span(@2, @4)), $1)); }
     ;
 

@@ -535,14 +535,34 @@ static int fold_array(C *c, const Node *e, Value *out)
     return 1;
 }
 
+/* Where an expression starts: operators and calls are located at the
+ * operator or bracket, a truth-value error reads better at the start. */
+static Loc expr_start(const Node *e)
+{
+    while (e->n && (e->kind == N_BINOP || e->kind == N_MATMUL || e->kind == N_AND ||
+                    e->kind == N_OR || e->kind == N_INDEX || e->kind == N_CALL))
+        e = e->k[0];
+    return e->loc;
+}
+
+/* Emit an instruction taking the truth of operand e. */
+static int emit_truth(C *c, const Node *e, int op, int a, int b)
+{
+    Loc keep = c->at;
+    c->at = expr_start(e);
+    int pc = op == OP_BOOL ? emit(c, op, 0, a, b, 0) : emit_jump(c, op, a);
+    c->at = keep;
+    return pc;
+}
+
 /* and/or: short-circuit on truth values, giving 1 or 0. */
 static void logic_to(C *c, const Node *e, int reg)
 {
     expr_to(c, e->k[0], reg);
-    emit(c, OP_BOOL, 0, reg, reg, 0);
+    emit_truth(c, e->k[0], OP_BOOL, reg, reg);
     int j = emit_jump(c, e->kind == N_AND ? OP_JF : OP_JT, reg);
     expr_to(c, e->k[1], reg);
-    emit(c, OP_BOOL, 0, reg, reg, 0);
+    emit_truth(c, e->k[1], OP_BOOL, reg, reg);
     patch(c, j, here(c));
 }
 
@@ -766,7 +786,7 @@ static void cond_jump(C *c, const Node *cond, int *jf)
 {
     int save = c->fs->freereg;
     int r = expr_any(c, cond);
-    *jf = emit_jump(c, OP_JF, r);
+    *jf = emit_truth(c, cond, OP_JF, r, 0);
     c->fs->freereg = save;
 }
 
