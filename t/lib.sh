@@ -49,7 +49,7 @@ trap 'rm -rf "$tmp"' 0
 trap 'exit 130' 1 2 13 15
 
 # Seconds one run of dial may take before it is killed (timeout(1) if there).
-: "${DIAL_TEST_TIMEOUT:=60}"
+: "${DIAL_TEST_TIMEOUT:=30}"
 if command -v timeout >/dev/null 2>&1; then
     _timeout="timeout $DIAL_TEST_TIMEOUT"
 else
