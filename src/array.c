@@ -206,20 +206,31 @@ static void contig_strides(int nd, const int64_t *shape, int64_t *st)
     }
 }
 
-static int broadcast_shape(Ctx *c, const Opnd *a, const Opnd *b, int *nd, int64_t *shape)
+/* The shape n operands broadcast to. */
+static int broadcast_shape(Ctx *c, const Opnd *const *o, int n, int *nd, int64_t *shape)
 {
-    int n = a->nd > b->nd ? a->nd : b->nd;
-    for (int k = 0; k < n; k++) {
-        int64_t x = extent(a, k, n), y = extent(b, k, n);
-        if (x != y && x != 1 && y != 1)
-        {
-            Text t1, t2;
-            return ctx_err(c, "operands could not be broadcast together with shapes %s %s",
-                           shape_text(&t1, a->nd, a->shape), shape_text(&t2, b->nd, b->shape));
+    int r = 0;
+    for (int i = 0; i < n; i++)
+        if (o[i]->nd > r) r = o[i]->nd;
+    for (int k = 0; k < r; k++) {
+        shape[k] = 1;
+        for (int i = 0; i < n; i++) {
+            int64_t e = extent(o[i], k, r);
+            if (e != 1 && shape[k] != 1 && e != shape[k]) {
+                Sbuf b;
+                sb_init(&b);
+                for (int j = 0; j < n; j++) {
+                    sb_puts(&b, j ? " " : "");
+                    fmt_shape(&b, o[j]->nd, o[j]->shape);
+                }
+                ctx_err(c, "operands could not be broadcast together with shapes %s", sb_str(&b));
+                sb_free(&b);
+                return -1;
+            }
+            if (e != 1) shape[k] = e;
         }
-        shape[k] = x == 1 ? y : x;
     }
-    *nd = n;
+    *nd = r;
     return 0;
 }
 
@@ -382,7 +393,7 @@ int val_binary(Ctx *c, int op, Value *dst, const Value *a, const Value *b)
     }
     int nd = 0;
     int64_t shape[DIAL_MAXDIM], sx[DIAL_MAXDIM], sy[DIAL_MAXDIM];
-    if (broadcast_shape(c, &x, &y, &nd, shape)) return -1;
+    if (broadcast_shape(c, (const Opnd *const[]){&x, &y}, 2, &nd, shape)) return -1;
     Arr *r = reusable(dst, nd, shape);
     Arr *fresh = r ? NULL : (r = arr_new(c, nd, shape));
     if (!r) return -1;
@@ -420,6 +431,55 @@ int val_unary(Ctx *c, int op, Value *dst, const Value *a)
     un_kernel(op, r->d, x->d, x->n);
     if (fresh) put(c, dst, val_arr(fresh));
     return 0;
+}
+
+int val_where(Ctx *c, Value *dst, const Value *cond, const Value *a, const Value *b)
+{
+    if (cond->t == T_NUM && a->t == T_NUM && b->t == T_NUM) {
+        put(c, dst, cond->u.n != 0 ? *a : *b);
+        return 0;
+    }
+    Opnd o[3];
+    const Value *v[3] = {cond, a, b};
+    for (int i = 0; i < 3; i++)
+        if (opnd(v[i], &o[i]))
+            return ctx_err(c, "where: expected arrays or numbers, got %s", val_typename(v[i]));
+    int nd = 0;
+    int64_t shape[DIAL_MAXDIM], st[3][DIAL_MAXDIM];
+    if (broadcast_shape(c, (const Opnd *const[]){&o[0], &o[1], &o[2]}, 3, &nd, shape)) return -1;
+    Arr *r = reusable(dst, nd, shape);
+    Arr *fresh = r ? NULL : (r = arr_new(c, nd, shape));
+    if (!r) return -1;
+    if (r->n) {
+        Loop l;
+        for (int i = 0; i < 3; i++) bcast_strides(&o[i], nd, shape, st[i]);
+        loop_init(&l, nd, shape, 3, (const int64_t *const[]){st[0], st[1], st[2]});
+        double *out = r->d;
+        do {
+            const double *p = o[0].d + l.off[0], *x = o[1].d + l.off[1], *y = o[2].d + l.off[2];
+            for (int64_t i = 0; i < l.len; i++)
+                out[i] = p[i * l.in[0]] != 0 ? x[i * l.in[1]] : y[i * l.in[2]];
+            out += l.len;
+        } while (loop_next(&l));
+    }
+    if (fresh) put(c, dst, val_arr(fresh));
+    return 0;
+}
+
+Arr *arr_transpose(Ctx *c, const Arr *a)
+{
+    int64_t shape[DIAL_MAXDIM], st[DIAL_MAXDIM], src[DIAL_MAXDIM], dst[DIAL_MAXDIM];
+    contig_strides(a->nd, a->shape, st);
+    for (int k = 0; k < a->nd; k++) {
+        shape[k] = a->shape[a->nd - 1 - k];
+        src[k] = st[a->nd - 1 - k];
+    }
+    Arr *r = arr_new(c, a->nd, shape);
+    if (r && r->n) {
+        contig_strides(r->nd, r->shape, dst);
+        copy_strided(r->d, dst, a->d, src, r->nd, r->shape);
+    }
+    return r;
 }
 
 /* -- matmul --------------------------------------------------------------- */

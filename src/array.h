@@ -91,6 +91,11 @@ int val_binary(Ctx *c, int op, Value *dst, const Value *a, const Value *b);
 int val_unary(Ctx *c, int op, Value *dst, const Value *a);
 /* a @ b: 1-d.1-d (a number), 2-d.1-d, 1-d.2-d, 2-d.2-d. */
 int val_matmul(Ctx *c, Value *dst, const Value *a, const Value *b);
+/* where(cond, x, y): x where cond is nonzero, else y, all three broadcast
+ * together; numbers only give a number. */
+int val_where(Ctx *c, Value *dst, const Value *cond, const Value *x, const Value *y);
+/* A copy of a with its axes reversed: the matrix transpose for 2-d. */
+Arr *arr_transpose(Ctx *c, const Arr *a);
 /* The truth of a condition: a number, or an array of exactly one element. */
 int val_truth(Ctx *c, const Value *v, int *truth);
 /* An array literal [items...]: all items numbers or arrays of one shape;

@@ -4,18 +4,25 @@
  * name the builtin. */
 #include "builtins.h"
 
+#include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "array.h"
 
 /* -- helpers --------------------------------------------------------------- */
 
-/* Prefix the pending message with the builtin's name. */
-static int fail(Ctx *c, const char *name)
+/* Shared code names itself in its messages ("array literal: ..."); say
+ * which builtin called it instead. */
+static int renamed(Ctx *c, const char *from, const char *name)
 {
-    char m[sizeof c->msg];
-    memcpy(m, c->msg, sizeof m);
-    return ctx_err(c, "%s: %.480s", name, m);
+    size_t n = strlen(from);
+    if (strncmp(c->msg, from, n) == 0 && c->msg[n] == ':') {
+        char m[sizeof c->msg];
+        memcpy(m, c->msg + n, sizeof m - n);
+        ctx_err(c, "%s%.480s", name, m);
+    }
+    return -1;
 }
 
 static int type_err(Ctx *c, const char *name, const Value *v)
@@ -82,26 +89,23 @@ static int shape_args(Ctx *c, const char *name, const Value *args, int n, int un
     return 0;
 }
 
-/* A new array (or a number for 0 dimensions) filled with v. */
-static int filled(Ctx *c, const char *name, int nd, const int64_t *shape, double v, Value *out)
+/* A new array (or a number for 0 dimensions) filled with v. Allocation
+ * failures keep array.c's message (too large, memory limit): they are not
+ * about the arguments. */
+static int filled(Ctx *c, int nd, const int64_t *shape, double v, Value *out)
 {
     if (nd == 0) {
         *out = val_num(v);
         return 0;
     }
     Arr *a = arr_full(c, nd, shape, v);
-    if (!a) return fail(c, name);
+    if (!a) return -1;
     *out = val_arr(a);
     return 0;
 }
 
 /* A new 1-d array of n elements for the caller to fill. */
-static Arr *vector(Ctx *c, const char *name, int64_t n)
-{
-    Arr *a = arr_new(c, 1, &n);
-    if (!a) fail(c, name);
-    return a;
-}
+static Arr *vector(Ctx *c, int64_t n) { return arr_new(c, 1, &n); }
 
 /* -- printing and shapes --------------------------------------------------- */
 
@@ -125,7 +129,7 @@ static int bi_shape(Ctx *c, const Value *args, int n, Value *out)
     (void)n;
     if (args[0].t != T_NUM && args[0].t != T_ARR) return type_err(c, "shape", &args[0]);
     const Arr *a = args[0].t == T_ARR ? args[0].u.a : NULL;
-    Arr *r = vector(c, "shape", a ? a->nd : 0);
+    Arr *r = vector(c, a ? a->nd : 0);
     if (!r) return -1;
     for (int k = 0; k < r->n; k++) r->d[k] = (double)a->shape[k];
     *out = val_arr(r);
@@ -159,7 +163,7 @@ static int bi_zeros(Ctx *c, const Value *args, int n, Value *out)
     int nd;
     int64_t shape[DIAL_MAXDIM];
     if (shape_args(c, "zeros", args, n, 0, &nd, shape)) return -1;
-    return filled(c, "zeros", nd, shape, 0, out);
+    return filled(c, nd, shape, 0, out);
 }
 
 static int bi_ones(Ctx *c, const Value *args, int n, Value *out)
@@ -167,7 +171,7 @@ static int bi_ones(Ctx *c, const Value *args, int n, Value *out)
     int nd;
     int64_t shape[DIAL_MAXDIM];
     if (shape_args(c, "ones", args, n, 0, &nd, shape)) return -1;
-    return filled(c, "ones", nd, shape, 1, out);
+    return filled(c, nd, shape, 1, out);
 }
 
 static int bi_full(Ctx *c, const Value *args, int n, Value *out)
@@ -181,7 +185,7 @@ static int bi_full(Ctx *c, const Value *args, int n, Value *out)
         return ctx_err(c, "full: shape must be a number or an array, got %s",
                        val_typename(&args[0]));
     if (shape_args(c, "full", args, 1, 0, &nd, shape)) return -1;
-    return filled(c, "full", nd, shape, args[1].u.n, out);
+    return filled(c, nd, shape, args[1].u.n, out);
 }
 
 static int num_args(Ctx *c, const char *name, const Value *args, int n)
@@ -204,7 +208,7 @@ static int bi_arange(Ctx *c, const Value *args, int n, Value *out)
         return ctx_err(c, "arange: arguments must be finite");
     double len = ceil((b - a) / s);
     if (len > (double)ARR_MAXN) return num_err(c, "arange", "length", len, "is too large");
-    Arr *r = vector(c, "arange", len > 0 ? (int64_t)len : 0);
+    Arr *r = vector(c, len > 0 ? (int64_t)len : 0);
     if (!r) return -1;
     double delta = (a + s) - a;
     for (int64_t i = 0; i < r->n; i++) r->d[i] = i ? a + (double)i * delta : a;
@@ -223,7 +227,7 @@ static int bi_linspace(Ctx *c, const Value *args, int n, Value *out)
         return -1;
     double a = args[0].u.n, b = args[1].u.n, delta = b - a;
     (void)n;
-    Arr *r = vector(c, "linspace", num);
+    Arr *r = vector(c, num);
     if (!r) return -1;
     double div = (double)(num - 1), step = delta / div;
     for (int64_t i = 0; i < num; i++)
@@ -263,10 +267,10 @@ static int bi_reshape(Ctx *c, const Value *args, int n, Value *out)
         return -1;
     }
     if (args[0].t == T_NUM || nd == 0)
-        return filled(c, "reshape", nd, shape,
+        return filled(c, nd, shape,
                       args[0].t == T_NUM ? args[0].u.n : args[0].u.a->d[0], out);
     Arr *r = arr_view(c, args[0].u.a, args[0].u.a->d, nd, shape);
-    if (!r) return fail(c, "reshape");
+    if (!r) return -1;
     *out = val_arr(r);
     return 0;
 }
@@ -298,100 +302,468 @@ static double pairwise_sum(const double *a, int64_t n)
     return pairwise_sum(a, h) + pairwise_sum(a + h, n - h);
 }
 
-enum { RED_SUM, RED_MAX, RED_MIN };
+enum { RED_SUM, RED_PROD, RED_MEAN, RED_MAX, RED_MIN, RED_ARGMAX };
+
+static const char *const red_name[] = {"sum", "prod", "mean", "max", "min", "argmax"};
+
+/* The first largest of n >= 1 elements at stride s; a nan counts as the
+ * largest, as in NumPy. */
+static int64_t argmax_run(const double *a, int64_t n, int64_t s)
+{
+    int64_t best = 0;
+    for (int64_t k = 1; k < n && !isnan(a[best * s]); k++)
+        if (a[k * s] > a[best * s] || isnan(a[k * s])) best = k;
+    return best;
+}
 
 /* Reduce a contiguous run of n >= 1 elements. As NumPy's add.reduce, a
  * sum starts from the identity 0 (so it is never -0) and adds the run
- * summed pairwise. */
+ * summed pairwise; products go in order. */
 static double reduce_run(int kind, const double *a, int64_t n)
 {
-    if (kind == RED_SUM) return 0.0 + pairwise_sum(a, n);
-    int op = kind == RED_MAX ? BIN_MAXIMUM : BIN_MINIMUM;
     double r = a[0];
+    switch (kind) {
+    case RED_SUM: return 0.0 + pairwise_sum(a, n);
+    case RED_MEAN: return (0.0 + pairwise_sum(a, n)) / (double)n;
+    case RED_ARGMAX: return (double)argmax_run(a, n, 1);
+    case RED_PROD:
+        for (int64_t i = 1; i < n; i++) r *= a[i];
+        return r;
+    }
+    int op = kind == RED_MAX ? BIN_MAXIMUM : BIN_MINIMUM;
     for (int64_t i = 1; i < n; i++) r = num_binop(op, r, a[i]);
     return r;
 }
 
-/* r[j] = r[j] (op) a[j] for j < n, one row into the accumulator rows. */
+/* r[j] = r[j] (op) a[j] for j < n: one row into the accumulator row. */
 static void reduce_row(int kind, double *r, const double *a, int64_t n)
 {
-    if (kind == RED_SUM)
+    switch (kind) {
+    case RED_SUM:
+    case RED_MEAN:
         for (int64_t j = 0; j < n; j++) r[j] += a[j];
-    else if (kind == RED_MAX)
+        break;
+    case RED_PROD:
+        for (int64_t j = 0; j < n; j++) r[j] *= a[j];
+        break;
+    case RED_MAX:
         for (int64_t j = 0; j < n; j++) r[j] = num_binop(BIN_MAXIMUM, r[j], a[j]);
-    else
+        break;
+    case RED_MIN:
         for (int64_t j = 0; j < n; j++) r[j] = num_binop(BIN_MINIMUM, r[j], a[j]);
+        break;
+    }
 }
 
-/* Along one axis, the array is outer x len x inner. Reducing the last axis
- * (inner 1) reduces contiguous runs; otherwise rows are combined in order
- * into the first (a sum into zeros), which is NumPy's order too. */
+/* Reduce the middle axis of an outer x len x inner block into outer x
+ * inner results (len >= 1 for max, min and argmax). The last axis (inner
+ * 1) reduces contiguous runs; otherwise rows are combined in order into the
+ * first or into the identity, which is NumPy's order too. */
 static void reduce_axis(int kind, double *r, const double *a, int64_t outer, int64_t len,
                         int64_t inner)
 {
     for (int64_t o = 0; o < outer; o++, r += inner, a += len * inner) {
-        if (inner == 1 && len) {
+        if (kind == RED_ARGMAX) {
+            for (int64_t j = 0; j < inner; j++) r[j] = (double)argmax_run(a + j, len, inner);
+        } else if (inner == 1 && len) {
             *r = reduce_run(kind, a, len);
-        } else if (kind == RED_SUM) {
-            for (int64_t j = 0; j < inner; j++) r[j] = 0;
-            for (int64_t k = 0; k < len; k++) reduce_row(kind, r, a + k * inner, inner);
-        } else {
+        } else if (kind == RED_MAX || kind == RED_MIN) {
             memcpy(r, a, (size_t)inner * sizeof *r);
             for (int64_t k = 1; k < len; k++) reduce_row(kind, r, a + k * inner, inner);
+        } else {
+            for (int64_t j = 0; j < inner; j++) r[j] = kind == RED_PROD;
+            for (int64_t k = 0; k < len; k++) reduce_row(kind, r, a + k * inner, inner);
+            if (kind == RED_MEAN)
+                for (int64_t j = 0; j < inner; j++) r[j] /= (double)len;
         }
     }
 }
 
-static int reduce(Ctx *c, const char *name, int kind, const Value *args, int n, Value *out)
+/* f(a) over every element, or f(a, axis) along one axis; a reduction
+ * leaving no axis gives a number. */
+static int reduce(Ctx *c, int kind, const Value *args, int n, Value *out)
 {
+    const char *name = red_name[kind];
     const Value *v = &args[0];
     if (v->t != T_NUM && v->t != T_ARR) return type_err(c, name, v);
     const Arr *a = v->t == T_ARR ? v->u.a : NULL;
     int nd = a ? a->nd : 0;
     const double *d = a ? a->d : &v->u.n;
-    int64_t total = a ? a->n : 1;
-    if (n == 1) {
-        if (total == 0 && kind != RED_SUM) return ctx_err(c, "%s of an empty array", name);
-        *out = val_num(total ? reduce_run(kind, d, total) : 0);
-        return 0;
+    int64_t ax = -1, outer = 1, inner = 1, len = a ? a->n : 1, shape[DIAL_MAXDIM];
+    if (n == 2) {
+        if (int_arg(c, name, "axis", &args[1], -(double)ARR_MAXN, (double)ARR_MAXN, &ax))
+            return -1;
+        if (ax < -nd || ax >= nd)
+            return ctx_err(c, "axis %lld is out of bounds for array of dimension %d",
+                           (long long)ax, nd);
+        if (ax < 0) ax += nd;
+        len = a->shape[ax];
+        for (int k = 0; k < nd; k++) {
+            if (k < ax) outer *= a->shape[k];
+            if (k > ax) inner *= a->shape[k];
+            if (k != ax) shape[k - (k > ax)] = a->shape[k];
+        }
     }
-    int64_t ax;
-    if (int_arg(c, name, "axis", &args[1], -(double)ARR_MAXN, (double)ARR_MAXN, &ax)) return -1;
-    if (ax < -nd || ax >= nd)
-        return ctx_err(c, "axis %lld is out of bounds for array of dimension %d",
-                       (long long)ax, nd);
-    if (ax < 0) ax += nd;
-    int64_t outer = 1, inner = 1, len = a->shape[ax], shape[DIAL_MAXDIM];
-    for (int k = 0; k < nd; k++) {
-        if (k < ax) outer *= a->shape[k];
-        if (k > ax) inner *= a->shape[k];
-        if (k != ax) shape[k - (k > ax)] = a->shape[k];
-    }
-    if (len == 0 && kind != RED_SUM) return ctx_err(c, "%s of an empty array", name);
-    if (nd == 1) {
-        *out = val_num(len ? reduce_run(kind, d, len) : 0);
+    if (len == 0 && kind >= RED_MAX) return ctx_err(c, "%s of an empty array", name);
+    if (ax < 0 || nd == 1) {
+        double r;
+        reduce_axis(kind, &r, d, 1, len, 1);
+        *out = val_num(r);
         return 0;
     }
     Arr *r = arr_new(c, nd - 1, shape);
-    if (!r) return fail(c, name);
+    if (!r) return -1;
     if (r->n) reduce_axis(kind, r->d, d, outer, len, inner);
     *out = val_arr(r);
     return 0;
 }
 
-static int bi_sum(Ctx *c, const Value *args, int n, Value *out)
+#define REDUCTION(name, KIND)                                               \
+    static int bi_##name(Ctx *c, const Value *args, int n, Value *out)      \
+    {                                                                       \
+        return reduce(c, KIND, args, n, out);                               \
+    }
+REDUCTION(sum, RED_SUM)
+REDUCTION(prod, RED_PROD)
+REDUCTION(mean, RED_MEAN)
+REDUCTION(max, RED_MAX)
+REDUCTION(min, RED_MIN)
+REDUCTION(argmax, RED_ARGMAX)
+
+/* -- rearranging and combining ---------------------------------------------- */
+
+/* Axes reversed; a 1-d array or a number is its own transpose. */
+static int bi_transpose(Ctx *c, const Value *args, int n, Value *out)
 {
-    return reduce(c, "sum", RED_SUM, args, n, out);
+    (void)n;
+    if (args[0].t != T_NUM && args[0].t != T_ARR) return type_err(c, "transpose", &args[0]);
+    if (args[0].t == T_NUM || args[0].u.a->nd == 1) {
+        val_incref(&args[0]);
+        *out = args[0];
+        return 0;
+    }
+    Arr *r = arr_transpose(c, args[0].u.a);
+    if (!r) return -1;
+    *out = val_arr(r);
+    return 0;
 }
 
-static int bi_max(Ctx *c, const Value *args, int n, Value *out)
+/* Arrays joined along their first axis; the other axes must agree. */
+static int bi_concat(Ctx *c, const Value *args, int n, Value *out)
 {
-    return reduce(c, "max", RED_MAX, args, n, out);
+    int64_t shape[DIAL_MAXDIM];
+    for (int i = 0; i < n; i++) {
+        if (args[i].t != T_ARR)
+            return ctx_err(c, "concat: item %d is a %s, expected an array of 1 or more dimensions",
+                           i + 1, val_typename(&args[i]));
+        const Arr *a = args[i].u.a, *f = args[0].u.a;
+        if (a->nd != f->nd || memcmp(a->shape + 1, f->shape + 1,
+                                     (size_t)(a->nd - 1) * sizeof *a->shape)) {
+            Sbuf b1, b2;
+            sb_init(&b1);
+            sb_init(&b2);
+            fmt_shape(&b1, a->nd, a->shape);
+            fmt_shape(&b2, f->nd, f->shape);
+            ctx_err(c, "concat: item %d has shape %s, which does not match %s beyond the first axis",
+                    i + 1, sb_str(&b1), sb_str(&b2));
+            sb_free(&b1);
+            sb_free(&b2);
+            return -1;
+        }
+        shape[0] = i ? shape[0] + a->shape[0] : a->shape[0];
+    }
+    const Arr *f = args[0].u.a;
+    memcpy(shape + 1, f->shape + 1, (size_t)(f->nd - 1) * sizeof *shape);
+    Arr *r = arr_new(c, f->nd, shape);
+    if (!r) return -1;
+    double *d = r->d;
+    for (int i = 0; i < n; i++) {
+        memcpy(d, args[i].u.a->d, (size_t)args[i].u.a->n * sizeof *d);
+        d += args[i].u.a->n;
+    }
+    *out = val_arr(r);
+    return 0;
 }
 
-static int bi_min(Ctx *c, const Value *args, int n, Value *out)
+/* Along a new first axis: what an array literal does. */
+static int bi_stack(Ctx *c, const Value *args, int n, Value *out)
 {
-    return reduce(c, "min", RED_MIN, args, n, out);
+    Value r = val_nil();
+    if (val_stack(c, &r, args, n)) return renamed(c, "array literal", "stack");
+    *out = r;
+    return 0;
+}
+
+static int bi_where(Ctx *c, const Value *args, int n, Value *out)
+{
+    (void)n;
+    Value r = val_nil();
+    if (val_where(c, &r, &args[0], &args[1], &args[2])) return -1;
+    *out = r;
+    return 0;
+}
+
+/* NumPy's dot: matmul for arrays of 1 or 2 dimensions, a product with a
+ * number. */
+static int bi_dot(Ctx *c, const Value *args, int n, Value *out)
+{
+    (void)n;
+    for (int i = 0; i < 2; i++)
+        if (args[i].t != T_NUM && args[i].t != T_ARR)
+            return ctx_err(c, "dot: expected arrays or numbers, got %s and %s",
+                           val_typename(&args[0]), val_typename(&args[1]));
+    Value r = val_nil();
+    if (args[0].t == T_NUM || args[1].t == T_NUM) {
+        if (val_binary(c, BIN_MUL, &r, &args[0], &args[1])) return -1;
+    } else if (val_matmul(c, &r, &args[0], &args[1])) {
+        return renamed(c, "matmul", "dot");
+    }
+    *out = r;
+    return 0;
+}
+
+/* r[i, j] = a[i] * b[j] over the flattened operands. */
+static int bi_outer(Ctx *c, const Value *args, int n, Value *out)
+{
+    (void)n;
+    const double *d[2];
+    int64_t shape[2];
+    for (int i = 0; i < 2; i++) {
+        if (args[i].t == T_NUM) {
+            d[i] = &args[i].u.n;
+            shape[i] = 1;
+        } else if (args[i].t == T_ARR) {
+            d[i] = args[i].u.a->d;
+            shape[i] = args[i].u.a->n;
+        } else {
+            return ctx_err(c, "outer: expected arrays or numbers, got %s and %s",
+                           val_typename(&args[0]), val_typename(&args[1]));
+        }
+    }
+    Arr *r = arr_new(c, 2, shape);
+    if (!r) return -1;
+    for (int64_t i = 0; i < shape[0]; i++)
+        for (int64_t j = 0; j < shape[1]; j++) r->d[i * shape[1] + j] = d[0][i] * d[1][j];
+    *out = val_arr(r);
+    return 0;
+}
+
+/* -- random numbers ------------------------------------------------------------ */
+
+/* splitmix64 (Steele, Lea and Flood): a small, well-mixed generator. Its
+ * state lives in the call, so the numbers depend on the seed alone. */
+static uint64_t splitmix(uint64_t *s)
+{
+    uint64_t z = (*s += 0x9E3779B97F4A7C15u);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9u;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBu;
+    return z ^ (z >> 31);
+}
+
+/* uniform in [0, 1), 53 random bits */
+static double uniform(uint64_t *s) { return (double)(splitmix(s) >> 11) * 0x1p-53; }
+
+static int random_array(Ctx *c, const char *name, const Value *args, int normal, Value *out)
+{
+    int64_t seed;
+    if (int_arg(c, name, "seed", &args[0], -0x1p63, 0x1p63 - 1024, &seed)) return -1;
+    if (args[1].t != T_NUM && args[1].t != T_ARR)
+        return ctx_err(c, "%s: shape must be a number or an array, got %s", name,
+                       val_typename(&args[1]));
+    int nd;
+    int64_t shape[DIAL_MAXDIM];
+    if (shape_args(c, name, &args[1], 1, 0, &nd, shape)) return -1;
+    Value r = val_nil();
+    if (filled(c, nd, shape, 0, &r)) return -1;
+    double *d = r.t == T_ARR ? r.u.a->d : &r.u.n;
+    int64_t count = r.t == T_ARR ? r.u.a->n : 1;
+    uint64_t s = (uint64_t)seed;
+    for (int64_t i = 0; i < count; i++) {
+        if (!normal) {
+            d[i] = uniform(&s);
+            continue;
+        }
+        /* Box-Muller: two uniforms give two independent normals */
+        double rad = sqrt(-2 * log(1 - uniform(&s))), ang = 6.283185307179586 * uniform(&s);
+        d[i] = rad * cos(ang);
+        if (++i < count) d[i] = rad * sin(ang);
+    }
+    *out = r;
+    return 0;
+}
+
+static int bi_rand(Ctx *c, const Value *args, int n, Value *out)
+{
+    (void)n;
+    return random_array(c, "rand", args, 0, out);
+}
+
+static int bi_randn(Ctx *c, const Value *args, int n, Value *out)
+{
+    (void)n;
+    return random_array(c, "randn", args, 1, out);
+}
+
+/* -- files ------------------------------------------------------------------------ */
+
+/* load and save use NumPy's .npy format (version 1.0, float64), so arrays
+ * move between dial and NumPy unchanged. */
+static const char npy_magic[6] = "\x93NUMPY";
+
+static int little_endian(void)
+{
+    const uint16_t one = 1;
+    return *(const unsigned char *)&one == 1;
+}
+
+static void swap_bytes(double *d, int64_t n)
+{
+    for (int64_t i = 0; i < n; i++) {
+        unsigned char *p = (unsigned char *)&d[i];
+        for (int j = 0; j < 4; j++) {
+            unsigned char t = p[j];
+            p[j] = p[7 - j];
+            p[7 - j] = t;
+        }
+    }
+}
+
+static int path_arg(Ctx *c, const char *name, const Value *v, const char **path)
+{
+    if (v->t != T_STR)
+        return ctx_err(c, "%s: the file name must be a string, got %s", name, val_typename(v));
+    *path = v->u.s->s;
+    return 0;
+}
+
+static int bi_save(Ctx *c, const Value *args, int n, Value *out)
+{
+    (void)n;
+    const char *path = NULL;
+    if (path_arg(c, "save", &args[0], &path)) return -1;
+    const Value *v = &args[1];
+    if (v->t != T_NUM && v->t != T_ARR) return type_err(c, "save", v);
+    int nd = v->t == T_ARR ? v->u.a->nd : 0;
+    const int64_t *shape = v->t == T_ARR ? v->u.a->shape : NULL;
+    const double *d = v->t == T_ARR ? v->u.a->d : &v->u.n;
+    int64_t count = v->t == T_ARR ? v->u.a->n : 1;
+    Sbuf h;
+    sb_init(&h);
+    sb_add(&h, npy_magic, sizeof npy_magic);
+    sb_add(&h, "\x01\x00\x00\x00", 4); /* version 1.0, header length below */
+    sb_printf(&h, "{'descr': '%cf8', 'fortran_order': False, 'shape': ",
+              little_endian() ? '<' : '>');
+    fmt_shape(&h, nd, shape);
+    sb_puts(&h, ", }");
+    while ((h.len + 1) % 64) sb_putc(&h, ' ');
+    sb_putc(&h, '\n');
+    if (h.len != (h.len / 64) * 64 || h.len - 10 > 0xffff) { /* a failed allocation */
+        sb_free(&h);
+        return ctx_err(c, "save: out of memory");
+    }
+    h.s[8] = (char)((h.len - 10) & 0xff);
+    h.s[9] = (char)((h.len - 10) >> 8);
+    FILE *f = fopen(path, "wb");
+    int ok = f && fwrite(h.s, 1, h.len, f) == h.len &&
+             fwrite(d, sizeof *d, (size_t)count, f) == (size_t)count;
+    int saved_errno = errno;
+    if (f && fclose(f) != 0 && ok) {
+        ok = 0;
+        saved_errno = errno;
+    }
+    sb_free(&h);
+    if (!ok) return ctx_err(c, "save: cannot write '%s': %s", path, strerror(saved_errno));
+    *out = val_nil();
+    return 0;
+}
+
+/* The value of 'key' in a .npy header dict, or NULL. */
+static const char *npy_field(const char *h, const char *key)
+{
+    const char *p = strstr(h, key);
+    if (!p) return NULL;
+    p += strlen(key);
+    while (*p == ' ' || *p == ':') p++;
+    return p;
+}
+
+/* Parse "(2, 3)" or "(5,)" or "()" into a shape. */
+static int npy_shape(const char *p, int *nd, int64_t *shape)
+{
+    if (!p || *p++ != '(') return -1;
+    for (*nd = 0;; p++) {
+        while (*p == ' ' || *p == ',') p++;
+        if (*p == ')') return 0;
+        if (*nd == DIAL_MAXDIM || *p < '0' || *p > '9') return -1;
+        char *end;
+        long long e = strtoll(p, &end, 10);
+        if (e > ARR_MAXN) return -1;
+        shape[(*nd)++] = e;
+        p = end - 1;
+    }
+}
+
+static int load_file(Ctx *c, FILE *f, const char *path, Value *out)
+{
+    unsigned char pre[12];
+    char h[4096];
+    int nd;
+    int64_t shape[DIAL_MAXDIM];
+    if (fread(pre, 1, 10, f) != 10 || memcmp(pre, npy_magic, sizeof npy_magic) ||
+        pre[6] < 1 || pre[6] > 3)
+        return ctx_err(c, "load: '%s' is not a .npy file", path);
+    size_t hlen = (size_t)pre[8] | (size_t)pre[9] << 8;
+    if (pre[6] > 1) { /* versions 2 and 3: a 4-byte length */
+        if (fread(pre + 10, 1, 2, f) != 2)
+            return ctx_err(c, "load: '%s' is not a .npy file", path);
+        hlen |= (size_t)pre[10] << 16 | (size_t)pre[11] << 24;
+    }
+    if (hlen >= sizeof h || fread(h, 1, hlen, f) != hlen)
+        return ctx_err(c, "load: '%s' has a header dial cannot read", path);
+    h[hlen] = '\0';
+    const char *descr = npy_field(h, "'descr'"), *order = npy_field(h, "'fortran_order'");
+    int swap = descr && strncmp(descr, little_endian() ? "'>f8'" : "'<f8'", 5) == 0;
+    if (!descr || (!swap && strncmp(descr, little_endian() ? "'<f8'" : "'>f8'", 5) != 0))
+        return ctx_err(c, "load: '%s' does not hold float64 values", path);
+    int fortran = order && strncmp(order, "True", 4) == 0;
+    if (npy_shape(npy_field(h, "'shape'"), &nd, shape))
+        return ctx_err(c, "load: '%s' has a shape dial cannot read", path);
+    /* Fortran order is C order of the reversed shape, transposed */
+    if (fortran)
+        for (int k = 0; k < nd / 2; k++) {
+            int64_t t = shape[k];
+            shape[k] = shape[nd - 1 - k];
+            shape[nd - 1 - k] = t;
+        }
+    Value r = val_nil();
+    if (filled(c, nd, shape, 0, &r)) return -1;
+    double *d = r.t == T_ARR ? r.u.a->d : &r.u.n;
+    size_t count = r.t == T_ARR ? (size_t)r.u.a->n : 1;
+    if (fread(d, sizeof *d, count, f) != count) {
+        val_decref(c, &r);
+        return ctx_err(c, "load: '%s' is shorter than its shape says", path);
+    }
+    if (swap) swap_bytes(d, (int64_t)count);
+    if (fortran && nd > 1) {
+        Arr *t = arr_transpose(c, r.u.a);
+        val_decref(c, &r);
+        if (!t) return -1;
+        r = val_arr(t);
+    }
+    *out = r;
+    return 0;
+}
+
+static int bi_load(Ctx *c, const Value *args, int n, Value *out)
+{
+    (void)n;
+    const char *path = NULL;
+    if (path_arg(c, "load", &args[0], &path)) return -1;
+    FILE *f = fopen(path, "rb");
+    if (!f) return ctx_err(c, "load: cannot open '%s': %s", path, strerror(errno));
+    int rc = load_file(c, f, path, out);
+    fclose(f);
+    return rc;
 }
 
 /* -- elementwise ------------------------------------------------------------------ */
@@ -441,9 +813,22 @@ const Builtin builtins[] = {
     FN(arange, 1, 3)
     FN(linspace, 3, 3)
     FN(reshape, 2, -1)
+    FN(transpose, 1, 1)
+    FN(concat, 1, -1)
+    FN(stack, 1, -1)
+    FN(where, 3, 3)
+    FN(dot, 2, 2)
+    FN(outer, 2, 2)
     FN(sum, 1, 2)
+    FN(prod, 1, 2)
+    FN(mean, 1, 2)
     FN(max, 1, 2)
     FN(min, 1, 2)
+    FN(argmax, 1, 2)
+    FN(rand, 2, 2)
+    FN(randn, 2, 2)
+    FN(load, 1, 1)
+    FN(save, 2, 2)
     ELEMENTWISE(UN, BIN)
 };
 
