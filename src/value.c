@@ -30,6 +30,7 @@ void *ctx_alloc(Ctx *c, size_t n)
         return NULL;
     }
     c->bytes += n;
+    c->nalloc++;
     if (c->bytes > c->peak) c->peak = c->bytes;
     return p;
 }

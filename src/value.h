@@ -82,6 +82,7 @@ typedef struct Ctx {
     size_t bytes;            /* bytes of arrays, strings, tuples alive */
     size_t peak;             /* highest `bytes` seen */
     size_t limit;            /* 0: no limit */
+    size_t nalloc;           /* allocations so far (tests, stats) */
     FILE *out;               /* where print writes */
     char msg[512];           /* the message of the last error */
 } Ctx;

@@ -1,0 +1,121 @@
+/* unit-vm.c: the VM's promises that output alone cannot show, checked
+ * through the internal API: scalar code allocates nothing, a uniquely owned
+ * array is updated in place, an expression allocates at most one array per
+ * step, copy on write copies once, and errors leave the VM usable. Prints
+ * TAP. */
+#include <stdio.h>
+#include <string.h>
+
+#include "array.h"
+#include "compile.h"
+#include "parse.h"
+#include "vm.h"
+
+static int ntest, nfail;
+
+static void ok(int cond, const char *what)
+{
+    ntest++;
+    if (!cond) nfail++;
+    printf("%sok %d - %s\n", cond ? "" : "not ", ntest, what);
+}
+
+/* Compile and run code; 0 on success. */
+static int run(Vm *vm, const char *code)
+{
+    const Source *src = vm_addsource(vm, "test", code, strlen(code));
+    Arena *arena = arena_new();
+    ParseResult pr = parse_source(arena, src, &vm->err);
+    Proto *p = pr.program ? compile_chunk(vm, pr.program, src, 0, &vm->err) : NULL;
+    arena_free(arena);
+    if (!p) return -1;
+    return vm_run(vm, p, NULL);
+}
+
+/* Allocations made by running code. */
+static long allocs(Vm *vm, const char *code)
+{
+    size_t before = vm->ctx.nalloc;
+    if (run(vm, code)) {
+        printf("# %s", sb_str(&vm->err));
+        return -1;
+    }
+    return (long)(vm->ctx.nalloc - before);
+}
+
+static double global_num(Vm *vm, const char *name)
+{
+    int g = vm_findglobal(vm, name);
+    return g >= 0 && vm->g[g].t == T_NUM ? vm->g[g].u.n : -1;
+}
+
+int main(void)
+{
+    Vm *vm = vm_new();
+    FILE *devnull = fopen("/dev/null", "w");
+    vm->ctx.out = devnull;
+
+    ok(run(vm, "fn f(n) { s = 0; for i in 0..n { s = s + i * 0.5 - sin(s) } return s }\n"
+               "fn g(n) { x = zeros(1000); y = ones(1000)\n"
+               "          for i in 0..n { x = x + y }\n"
+               "          return x[999] }\n"
+               "fn h(n) { x = zeros(1000)\n"
+               "          for i in 0..n { x = x * 1.0001 + 0.5 }\n"
+               "          return x[0] }\n"
+               "fn e(a, b) { return 100 * a * a + b * b }\n") == 0,
+       "definitions compile");
+    long a1 = allocs(vm, "r = f(10)"), a2 = allocs(vm, "r = f(100000)");
+    ok(a1 >= 0 && a1 == a2, "a scalar loop allocates nothing per iteration");
+    a1 = allocs(vm, "r = g(10)");
+    a2 = allocs(vm, "r = g(1000)");
+    ok(a1 >= 0 && a1 == a2, "x = x + y on a uniquely owned x runs in place");
+    ok(global_num(vm, "r") == 1000, "... and computes x + y");
+    a1 = allocs(vm, "r = h(10)");
+    a2 = allocs(vm, "r = h(1000)");
+    ok(a1 >= 0 && a1 == a2, "x = x * 1.0001 + 0.5 allocates nothing per iteration");
+    ok(run(vm, "a = full(100, 2); b = full(100, 3)") == 0, "globals a, b");
+    a1 = allocs(vm, "r = e(a, b)");
+    ok(a1 == 2, "100*a*a + b*b allocates two arrays for four steps");
+    ok(run(vm, "r = e(a, b)[7]") == 0 && global_num(vm, "r") == 409, "... and computes 409");
+
+    ok(run(vm, "x = zeros(10); x[3] = 1") == 0, "store into a unique global");
+    a1 = allocs(vm, "x[4] = 2");
+    ok(a1 == 0, "a store into a uniquely owned array does not copy");
+    a1 = allocs(vm, "y = x; y[0] = 5");
+    ok(a1 == 1, "a store into a shared array copies once");
+    ok(run(vm, "r = x[0] + 10 * y[0] + 100 * x[4]") == 0 && global_num(vm, "r") == 250,
+       "... and the other holder keeps its value");
+    a1 = allocs(vm, "y[1] = 6");
+    ok(a1 == 0, "after the copy the array is unique again");
+
+    ok(run(vm, "fn loop(n) { return loop(n + 1) }\nloop(0)") != 0 &&
+           strstr(sb_str(&vm->err), "recursion deeper than") != NULL,
+       "infinite recursion is an error");
+    ok(vm->nframes == 0, "the error unwound every frame");
+    ok(run(vm, "r = f(3) * 0 + 7") == 0 && global_num(vm, "r") == 7,
+       "the VM runs again after an error, keeping its functions");
+    ok(run(vm, "z = zeros(2, 3) + zeros(4)") != 0 &&
+           strstr(sb_str(&vm->err), "(2, 3) (4,)") != NULL,
+       "a broadcast error names both shapes");
+    /* Peak memory shows whether a block's arrays were released before the
+     * code after the block allocated: one 40 KB array each. */
+    vm->ctx.peak = vm->ctx.bytes;
+    size_t base = vm->ctx.bytes;
+    ok(run(vm, "if 1 { u = zeros(5000) }\nif 1 { w = zeros(5000) }") == 0 &&
+           vm->ctx.peak - base < 2 * 40000,
+       "a block's locals are released when the block ends");
+    vm->ctx.peak = vm->ctx.bytes;
+    ok(run(vm, "for i in 0..3 { t = zeros(5000) }\nfor i in 0..1 { v = zeros(5000); w = zeros(5000) }") == 0 &&
+           vm->ctx.peak - base < 3 * 40000,
+       "a loop body's locals are released when the loop ends");
+    vm->ctx.peak = vm->ctx.bytes;
+    ok(run(vm, "fn k() { q = zeros(5000); return 1 }\nfor i in 0..3 { k() }") == 0 &&
+           vm->ctx.peak - base < 2 * 40000,
+       "a function's locals are released when it returns");
+    ok(vm->ctx.bytes == base, "nothing is left behind");
+
+    vm_free(vm);
+    fclose(devnull);
+    printf("1..%d\n", ntest);
+    return nfail != 0;
+}
