@@ -319,14 +319,17 @@ primary
 
 %%
 
-/* How a token is named in a message; the unexpected name also shows its
- * text. */
+/* How a token is named in a message; an unexpected name, number or
+ * string also shows its text (the last token lexed is the lookahead). */
 static void describe(Sbuf *b, PState *p, yysymbol_kind_t sym, int unexpected)
 {
     sb_puts(b, yysymbol_name(sym));
     if (unexpected && sym == YYSYMBOL_NAME && p->lastname) {
         sb_putc(b, ' ');
         parse_quote(b, p->lastname, strlen(p->lastname));
+    } else if (unexpected && (sym == YYSYMBOL_NUMBER || sym == YYSYMBOL_STRING)) {
+        sb_putc(b, ' ');
+        parse_quote(b, (const char *)p->tok, (size_t)(p->cur - p->tok));
     }
 }
 
@@ -361,7 +364,7 @@ void parse_error(PState *p, int line, int col, const char *fmt, ...)
 {
     if (p->stop) return;
     if (p->nerrs == PARSE_MAXERRS) {
-        diag_report(p->errs, p->src, line, 0, "too many errors");
+        diag_report(p->errs, p->src, line, col, "too many errors");
         p->stop = 1;
         return;
     }

@@ -72,7 +72,11 @@ static void cerror(C *c, Loc loc, const char *fmt, ...)
 
 static void cerror(C *c, Loc loc, const char *fmt, ...)
 {
-    if (++c->nerrs > MAXERRS) return;
+    if (++c->nerrs > MAXERRS) {
+        if (c->nerrs == MAXERRS + 1)
+            diag_report(c->errs, c->src, loc.first_line, loc.first_column, "too many errors");
+        return;
+    }
     va_list ap;
     va_start(ap, fmt);
     diag_vreport(c->errs, c->src, loc.first_line, loc.first_column, fmt, ap);
@@ -1039,7 +1043,6 @@ Proto *compile_chunk(Vm *vm, const Node *program, const Source *src, int echo, S
         }
     }
     fs_close(&c, &fs);
-    if (c.nerrs > MAXERRS) diag_report(errs, src, 0, 0, "too many errors");
     if (c.nerrs) {
         vm_dropprotos(vm, nprotos);
         vm_dropglobals(vm, nglobals);
