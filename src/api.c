@@ -58,6 +58,7 @@ int dial_exec(dial_vm *d, const char *name, const char *code, size_t len, unsign
     if (!d || !code) return DIAL_ERROR_USAGE;
     Vm *vm = d->vm;
     sb_clear(&vm->err);
+    vm->interrupt = 0;   /* a request made while nothing ran is dropped */
     const Source *src = vm_addsource(vm, name ? name : "?", code, len);
     if (!src) return fail(vm, DIAL_ERROR_MEMORY, "%s: %s", name ? name : "?", "out of memory");
     Arena *arena = arena_new();

@@ -63,7 +63,8 @@ void dial_set_output(dial_vm *vm, FILE *out);
 int dial_set_args(dial_vm *vm, int argc, char **argv);
 
 /* Ask a running computation to stop with the error "interrupted". Safe to
- * call from a signal handler or another thread. */
+ * call from a signal handler or another thread. A request made while
+ * nothing runs is dropped when the next run starts. */
 void dial_interrupt(dial_vm *vm);
 
 #ifdef __cplusplus
