@@ -52,7 +52,7 @@ static inline double num_binop(int op, double a, double b)
     case BIN_MUL: return a * b;
     case BIN_DIV: return a / b;
     case BIN_MOD: return num_mod(a, b);
-    case BIN_POW: return pow(a, b);
+    case BIN_POW: return b == 2 ? a * a : pow(a, b); /* both correctly rounded */
     case BIN_EQ: return a == b;
     case BIN_NE: return a != b;
     case BIN_LT: return a < b;
@@ -84,6 +84,17 @@ static inline double num_unop(int op, double x)
     }
     return NAN;
 }
+
+/* -- summation ----------------------------------------------------------- */
+/* NumPy's pairwise summation of n values produced block by block: leaf(ctx,
+ * lo, m) returns the sum of elements [lo, lo+m), m <= 128, as
+ * arr_sum_block adds them; halves combine recursively, so rounding error
+ * grows with log n. A fused `sum(e)` and the sum of a built array give the
+ * same double. */
+double arr_pairwise(int64_t n, double (*leaf)(void *ctx, int64_t lo, int64_t m), void *ctx);
+/* The sum of m <= 128 contiguous values with NumPy's eight accumulators. */
+double arr_sum_block(const double *a, int64_t m);
+double arr_sum(const double *a, int64_t n);
 
 /* -- value-level operations used by the VM ------------------------------ */
 /* Numbers and arrays mix freely; any other type is an error naming it. */

@@ -63,6 +63,10 @@ typedef struct C {
     int oom;
     Fs *fs;
     Loc at;                /* source position of emitted instructions */
+    const Node **leaf;     /* leaves of the kernels being built (a stack: */
+    int *leafreg;          /* a leaf may hold a kernel of its own) and the */
+    int nleaf, leafcap;    /* registers holding them */
+    int fallback;          /* compiling a kernel's fallback: no fusion */
 } C;
 
 /* -- errors ------------------------------------------------------------ */
@@ -285,9 +289,20 @@ static int fold(const Node *e, double *out)
     return 0;
 }
 
+/* The register of e when e is a leaf of the kernel whose fallback is being
+ * compiled (already evaluated), else -1. */
+static int leaf_reg(const C *c, const Node *e)
+{
+    for (int i = 0; i < c->nleaf; i++)
+        if (c->leaf[i] == e) return c->leafreg[i];
+    return -1;
+}
+
 /* A register holding e: a local's own register, or a new temporary. */
 static int expr_any(C *c, const Node *e)
 {
+    int lr = leaf_reg(c, e);
+    if (lr >= 0) return lr;
     if (e->kind == N_NAME) {
         Local *l = find_local(c->fs, e->str);
         if (l) return l->reg;
@@ -301,7 +316,9 @@ static Opnd operand(C *c, const Node *e)
 {
     Opnd o = {0, 0};
     double x;
-    if (fold(e, &x)) {
+    if ((o.i = leaf_reg(c, e)) >= 0) {
+        return o;
+    } else if (fold(e, &x)) {
         o.k = 1;
         o.i = num_const(c, x);
     } else if (e->kind == N_STR) {
@@ -350,7 +367,7 @@ static void binary_to(C *c, int op, const Node *e, int reg, const char *var)
     const Node *l = e->k[0], *r = e->k[1];
     Opnd b;
     double x;
-    int direct = !fold(l, &x) && l->kind != N_STR &&
+    int direct = !fold(l, &x) && l->kind != N_STR && leaf_reg(c, l) < 0 &&
                  !(l->kind == N_NAME && find_local(fs, l->str)) &&
                  (var ? !mentions(r, var) : is_temp(fs, reg));
     if (direct) {
@@ -589,13 +606,178 @@ static void name_to(C *c, const Node *e, int reg)
     }
 }
 
+/* -- fused kernels ------------------------------------------------------ */
+
+/* The primitive of an elementwise node (operators, and the elementwise
+ * builtins called by name), or -1. */
+static int elem_op(C *c, const Node *e, int *unary)
+{
+    int where;
+    if (e->kind == N_BINOP || e->kind == N_UNOP) {
+        *unary = e->kind == N_UNOP;
+        return e->op;
+    }
+    if (e->kind != N_CALL || e->k[0]->kind != N_NAME || leaf_reg(c, e) >= 0 ||
+        resolve(c, e->k[0]->str, &where) != V_BUILTIN)
+        return -1;
+    const Builtin *bi = &builtins[where];
+    *unary = e->n == 2;
+    if (bi->unop >= 0 && e->n == 2) return bi->unop;
+    if (bi->binop >= 0 && e->n == 3) return bi->binop;
+    return -1;
+}
+
+static const Node *elem_arg(const Node *e, int i) { return e->kind == N_CALL ? e->k[1 + i] : e->k[i]; }
+
+/* Elementwise operations in the tree at e, down to its leaves. */
+static int count_elem(C *c, const Node *e)
+{
+    double x;
+    int un, n;
+    if (fold(e, &x) || elem_op(c, e, &un) < 0) return 0;
+    n = 1 + count_elem(c, elem_arg(e, 0));
+    return un ? n : n + count_elem(c, elem_arg(e, 1));
+}
+
+/* Slot references while a kernel is built: kind in the top bits, since the
+ * numbering of constants and operations is known only at the end. */
+enum { REF_LEAF = 0, REF_CONST = 1 << 14, REF_OP = 2 << 14, REF_MASK = 3 << 14 };
+
+static int add_leaf(C *c, const Node *e, int reg, int base)
+{
+    if (c->nleaf == c->leafcap) {
+        int cap = c->leafcap ? c->leafcap * 2 : 16;
+        const Node **l = realloc(c->leaf, (size_t)cap * sizeof *l);
+        if (l) c->leaf = l;
+        int *r = realloc(c->leafreg, (size_t)cap * sizeof *r);
+        if (r) c->leafreg = r;
+        if (!l || !r) {
+            c->oom = 1;
+            return 0;
+        }
+        c->leafcap = cap;
+    }
+    c->leaf[c->nleaf] = e;
+    c->leafreg[c->nleaf] = reg;
+    return REF_LEAF | (c->nleaf++ - base);
+}
+
+/* Add e's operations to kernel kidx (leaves evaluated into registers on
+ * the way, in the order the unfused code would evaluate them); returns
+ * e's slot. A leaf may build kernels of its own, moving p->kern: the
+ * kernel is found by index after each child. */
+static int kernel_slot(C *c, int kidx, const Node *e, int base)
+{
+    double x;
+    int un, op = fold(e, &x) ? -1 : elem_op(c, e, &un);
+    if (op >= 0) {
+        int a = kernel_slot(c, kidx, elem_arg(e, 0), base);
+        int b = un ? a : kernel_slot(c, kidx, elem_arg(e, 1), base);
+        Kernel *k = &c->fs->p->kern[kidx];
+        KOp *o = &k->ops[k->nops];
+        o->op = (uint8_t)op;
+        o->unary = (uint8_t)un;
+        o->a = (uint16_t)a;
+        o->b = (uint16_t)b;
+        return REF_OP | k->nops++;
+    }
+    if (fold(e, &x)) {
+        Kernel *k = &c->fs->p->kern[kidx];
+        for (int i = 0; i < k->nconst; i++)
+            if (memcmp(&k->konst[i], &x, sizeof x) == 0) return REF_CONST | i;
+        k->konst[k->nconst] = x;
+        return REF_CONST | k->nconst++;
+    }
+    Local *l = e->kind == N_NAME ? find_local(c->fs, e->str) : NULL;
+    int reg = l ? l->reg : reg_alloc(c);
+    if (!l) expr_to(c, e, reg);
+    return add_leaf(c, e, reg, base);
+}
+
+static int renumber(const Kernel *k, int ref)
+{
+    int i = ref & ~REF_MASK;
+    switch (ref & REF_MASK) {
+    case REF_LEAF: return i;
+    case REF_CONST: return k->nleaf + i;
+    }
+    return k->nleaf + k->nconst + i;
+}
+
+/* Compile e as a fused kernel into reg when it is worth it: two or more
+ * elementwise operations, or sum() of at least one. The FUSED instruction
+ * is followed by the ordinary code for e over the same evaluated leaves,
+ * which runs when the kernel cannot. Returns 0 when e is not fused. */
+static int fuse_to(C *c, const Node *e, int reg, const char *var)
+{
+    int where, reduce = KR_NONE;
+    const Node *body = e;
+    if (c->fallback) return 0;
+    if (e->kind == N_CALL && e->n == 2 && e->k[0]->kind == N_NAME &&
+        strcmp(e->k[0]->str, "sum") == 0 && resolve(c, "sum", &where) == V_BUILTIN) {
+        reduce = KR_SUM;
+        body = e->k[1];
+    }
+    int nops = count_elem(c, body);
+    if (nops < (reduce ? 1 : 2) || nops > FUSE_MAXOPS) return 0;
+    Proto *p = c->fs->p;
+    Kernel *ks = realloc(p->kern, (size_t)(p->nkern + 1) * sizeof *ks);
+    if (!ks) {
+        c->oom = 1;
+        return 0;
+    }
+    p->kern = ks;
+    Kernel *k = &p->kern[p->nkern++];
+    memset(k, 0, sizeof *k);
+    k->reduce = reduce;
+    k->ops = calloc((size_t)nops, sizeof *k->ops);
+    k->konst = calloc((size_t)nops + 1, sizeof *k->konst);
+    if (!k->ops || !k->konst) {
+        c->oom = 1;
+        return 0;
+    }
+    int save = c->fs->freereg;
+    int kidx = p->nkern - 1, base = c->nleaf;
+    kernel_slot(c, kidx, body, base);
+    p = c->fs->p;
+    k = &p->kern[kidx];
+    k->nleaf = c->nleaf - base;
+    k->leafreg = malloc((size_t)(k->nleaf + 1) * sizeof *k->leafreg);
+    if (!k->leafreg) {
+        c->oom = 1;
+        c->nleaf = base;
+        return 0;
+    }
+    for (int i = 0; i < k->nleaf; i++) k->leafreg[i] = (uint16_t)c->leafreg[base + i];
+    for (int j = 0; j < k->nops; j++) {
+        k->ops[j].a = (uint16_t)renumber(k, k->ops[j].a);
+        k->ops[j].b = (uint16_t)renumber(k, k->ops[j].b);
+    }
+    Loc keep = c->at;
+    c->at = e->loc;
+    int pc = emit(c, OP_FUSED, 0, reg, 0, kidx);
+    c->at = keep;
+    c->fallback = 1;                   /* the ordinary code, over the leaves */
+    expr_to_var(c, e, reg, var);
+    c->fallback = 0;
+    c->nleaf = base;
+    p->kern[kidx].skip = here(c) - (pc + 1);
+    c->fs->freereg = save;
+    return 1;
+}
+
 static void expr_to_var(C *c, const Node *e, int reg, const char *var)
 {
     Loc keep = c->at;
     c->at = e->loc;
     double x;
     Value arr;
-    if (fold(e, &x)) {
+    int lr = leaf_reg(c, e);
+    if (lr >= 0) {
+        if (lr != reg) emit(c, is_temp(c->fs, lr) ? OP_MOVE : OP_COPY, 0, reg, lr, 0);
+    } else if (fuse_to(c, e, reg, var)) {
+        /* done */
+    } else if (fold(e, &x)) {
         emit(c, OP_LOADK, 0, reg, num_const(c, x), 0);
     } else if (e->kind == N_ARRAY && fold_array(c, e, &arr)) {
         emit(c, OP_LOADK, 0, reg, add_const(c, arr), 0);
@@ -1043,6 +1225,8 @@ Proto *compile_chunk(Vm *vm, const Node *program, const Source *src, int echo, S
         }
     }
     fs_close(&c, &fs);
+    free(c.leaf);
+    free(c.leafreg);
     if (c.nerrs) {
         vm_dropprotos(vm, nprotos);
         vm_dropglobals(vm, nglobals);

@@ -37,6 +37,27 @@ static void pattern(Sbuf *b, const Proto *p, int off)
     sb_putc(b, ']');
 }
 
+/* A kernel in postfix: leaves as registers, constants as numbers. */
+static void kernel(Sbuf *b, const Proto *p, int a, int y, int pc)
+{
+    const Kernel *k = &p->kern[y];
+    sb_printf(b, " r%d =%s", a, k->reduce == KR_SUM ? " sum" : "");
+    for (int j = 0; j < k->nops; j++) {
+        const KOp *op = &k->ops[j];
+        int ins[2] = {op->a, op->b};
+        sb_puts(b, " (");
+        for (int s = 0; s < (op->unary ? 1 : 2); s++) {
+            int slot = ins[s];
+            if (s) sb_putc(b, ' ');
+            if (slot < k->nleaf) sb_printf(b, "r%d", k->leafreg[slot]);
+            else if (slot < k->nleaf + k->nconst) fmt_num(b, k->konst[slot - k->nleaf]);
+            else sb_printf(b, "$%d", slot - k->nleaf - k->nconst);
+        }
+        sb_printf(b, " %s)", op->unary ? prim_unname[op->op] : prim_binname[op->op]);
+    }
+    sb_printf(b, " else -> %d", pc + 1 + k->skip);
+}
+
 static void operands(Sbuf *b, const Proto *p, int pc)
 {
     const Ins *i = &p->code[pc];
@@ -61,6 +82,7 @@ static void operands(Sbuf *b, const Proto *p, int pc)
         return;
     case OP_MOVE: case OP_COPY: case OP_BOOL: sb_printf(b, " r%d r%d", a, x); return;
     case OP_CLEAR: case OP_CALL: case OP_RET: sb_printf(b, " r%d %d", a, x); return;
+    case OP_FUSED: kernel(b, p, a, y, pc); return;
     case OP_TUPLE: case OP_UNPACK: case OP_NEWARR: sb_printf(b, " r%d r%d %d", a, x, y); return;
     }
     sb_printf(b, " r%d", a);

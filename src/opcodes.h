@@ -38,7 +38,9 @@
     X(SETINDEX)  /* T[items in R[b ..], pattern c] = the register after the \
                     items; T = G[a] if F_GLOBAL, else R[a]                 */ \
     X(SETINDEX1) /* T[R[b]] = RK(c); T as for SETINDEX                     */ \
-    X(CLEAR)     /* R[a .. a+b) = nil, releasing what they held            */
+    X(CLEAR)     /* R[a .. a+b) = nil, releasing what they held            */ \
+    X(FUSED)     /* R[a] = kernel c over its leaf registers, then skip the  \
+                    kernel's fallback; if it cannot run, fall through      */
 
 enum {
 #define X(name) OP_##name,

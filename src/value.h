@@ -84,6 +84,8 @@ typedef struct Ctx {
     size_t limit;            /* 0: no limit */
     size_t nalloc;           /* allocations so far (tests, stats) */
     FILE *out;               /* where print writes */
+    double *scratch;         /* working space of fused kernels (fuse.c) */
+    size_t nscratch;
     char msg[512];           /* the message of the last error */
 } Ctx;
 

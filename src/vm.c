@@ -52,6 +52,8 @@ static void proto_free(Ctx *c, Proto *p)
     free(p->line);
     free(p->col);
     free(p->pat);
+    for (int i = 0; i < p->nkern; i++) kernel_free(&p->kern[i]);
+    free(p->kern);
     free(p->name);
     free(p);
 }
@@ -74,6 +76,7 @@ void vm_free(Vm *vm)
     for (int i = 0; i < vm->nsrcs; i++) src_free(vm->srcs[i]);
     free(vm->srcs);
     sb_free(&vm->err);
+    free(vm->ctx.scratch);
     free(vm);
 }
 
@@ -626,6 +629,12 @@ static int execute(Vm *vm, int depth0, Value *result)
                 val_decref(ctx, v);
                 if (rc) goto error;
             }
+        } vmbreak;
+        vmcase(OP_FUSED) {
+            const Kernel *k = &fr->p->kern[i->u.bc.c];
+            int rc = fuse_run(ctx, k, R, RA);
+            if (rc < 0) goto error;
+            if (rc) pc += k->skip;
         } vmbreak;
         vmcase(OP_CLEAR) {
             clear_regs(vm, (size_t)(R - vm->stack) + i->a, i->u.bc.b);

@@ -8,6 +8,7 @@
 #define DIAL_VM_H
 
 #include "diag.h"
+#include "fuse.h"
 #include "opcodes.h"
 #include "sbuf.h"
 #include "value.h"
@@ -21,8 +22,10 @@ typedef struct Proto {
     int *line, *col;       /* source position of each instruction */
     Value *k;              /* constants (own their references) */
     int nk;
-    unsigned char *pat;    /* index patterns: [nitems, item...] at offset c */
+    unsigned char *pat;    /* index patterns: [nitems, reg lo, reg hi, item...] */
     int npat;
+    Kernel *kern;          /* fused kernels (FUSED) */
+    int nkern;
     const Source *src;
 } Proto;
 

@@ -85,9 +85,12 @@ int main(void)
     a1 = allocs(vm, "r = h(10)");
     a2 = allocs(vm, "r = h(1000)");
     ok(a1 >= 0 && a1 == a2, "x = x * 1.0001 + 0.5 allocates nothing per iteration");
-    ok(run(vm, "a = full(100, 2); b = full(100, 3)") == 0, "globals a, b");
+    ok(run(vm, "a = full(100, 2); b = full(100, 3); b1 = full(1, 3)") == 0, "globals a, b, b1");
     a1 = allocs(vm, "r = e(a, b)");
-    ok(a1 == 2, "100*a*a + b*b allocates two arrays for four steps");
+    ok(a1 == 1, "100*a*a + b*b on arrays of one shape runs fused: one array, the result");
+    a1 = allocs(vm, "r = e(a, b1)");
+    ok(a1 == 2, "with broadcasting it runs op by op: two arrays for four steps");
+    ok(run(vm, "r = e(a, b1)[7]") == 0 && global_num(vm, "r") == 409, "... and computes 409");
     ok(run(vm, "r = e(a, b)[7]") == 0 && global_num(vm, "r") == 409, "... and computes 409");
 
     ok(run(vm, "x = zeros(10); x[3] = 1") == 0, "store into a unique global");

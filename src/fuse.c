@@ -1,0 +1,164 @@
+/* fuse.c: running fused elementwise kernels (see fuse.h). */
+#include "fuse.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "array.h"
+
+void kernel_free(Kernel *k)
+{
+    free(k->leafreg);
+    free(k->konst);
+    free(k->ops);
+}
+
+/* A slot while a block runs: a pointer to the block's values, or a number
+ * that stands for every element. */
+typedef struct Slot {
+    const double *p;
+    double s;
+} Slot;
+
+typedef struct Run {
+    const Kernel *k;
+    const Value *R;
+    Slot *slot;
+    double *buf;         /* FUSE_BLOCK doubles per operation */
+} Run;
+
+static void vbinary(int op, double *o, const Slot *a, const Slot *b, int64_t n)
+{
+    const double *x = a->p, *y = b->p;
+    double xs = a->s, ys = b->s;
+    if (op == BIN_POW && x && !y && ys == 2) {   /* x^2: no libm call */
+        for (int64_t j = 0; j < n; j++) o[j] = x[j] * x[j];
+        return;
+    }
+    switch (op) {
+#define CASE(C, name_)                                                          \
+    case BIN_##C:                                                               \
+        if (x && y) for (int64_t j = 0; j < n; j++) o[j] = num_binop(BIN_##C, x[j], y[j]); \
+        else if (x) for (int64_t j = 0; j < n; j++) o[j] = num_binop(BIN_##C, x[j], ys);   \
+        else for (int64_t j = 0; j < n; j++) o[j] = num_binop(BIN_##C, xs, y[j]);          \
+        break;
+        PRIM_BINARY(CASE)
+#undef CASE
+    }
+}
+
+static void vunary(int op, double *o, const double *x, int64_t n)
+{
+    switch (op) {
+#define CASE(C, name_) \
+    case UN_##C: for (int64_t j = 0; j < n; j++) o[j] = num_unop(UN_##C, x[j]); break;
+        PRIM_UNARY(CASE)
+#undef CASE
+    }
+}
+
+/* Evaluate elements [lo, lo+n) (n <= FUSE_BLOCK). The last operation
+ * writes to out when given, else to its own buffer; returns where the
+ * result is. */
+static const double *eval_block(Run *r, int64_t lo, int64_t n, double *out)
+{
+    const Kernel *k = r->k;
+    for (int i = 0; i < k->nleaf; i++) {
+        const Value *v = &r->R[k->leafreg[i]];
+        r->slot[i].p = v->t == T_ARR ? v->u.a->d + lo : NULL;
+        r->slot[i].s = v->t == T_NUM ? v->u.n : 0;
+    }
+    int first = k->nleaf + k->nconst;
+    double *o = NULL;
+    for (int j = 0; j < k->nops; j++) {
+        const KOp *op = &k->ops[j];
+        const Slot *a = &r->slot[op->a], *b = &r->slot[op->b];
+        Slot *d = &r->slot[first + j];
+        o = (j == k->nops - 1 && out) ? out : r->buf + (size_t)j * FUSE_BLOCK;
+        if (op->unary) {
+            if (!a->p) {
+                d->p = NULL;
+                d->s = num_unop(op->op, a->s);
+                continue;
+            }
+            vunary(op->op, o, a->p, n);
+        } else {
+            if (!a->p && !b->p) {
+                d->p = NULL;
+                d->s = num_binop(op->op, a->s, b->s);
+                continue;
+            }
+            vbinary(op->op, o, a, b, n);
+        }
+        d->p = o;
+    }
+    return o;
+}
+
+static double sum_leaf(void *ctx, int64_t lo, int64_t n)
+{
+    Run *r = ctx;
+    return arr_sum_block(eval_block(r, lo, n, NULL), n);
+}
+
+/* The shape every array leaf shares, or NULL when there is no array leaf,
+ * shapes differ, or a leaf is neither a number nor an array. */
+static const Arr *common_shape(const Kernel *k, const Value *R)
+{
+    const Arr *shape = NULL;
+    for (int i = 0; i < k->nleaf; i++) {
+        const Value *v = &R[k->leafreg[i]];
+        if (v->t == T_NUM) continue;
+        if (v->t != T_ARR) return NULL;
+        if (!shape) shape = v->u.a;
+        else if (!arr_sameshape(v->u.a, shape->nd, shape->shape)) return NULL;
+    }
+    return shape;
+}
+
+static double *scratch(Ctx *c, size_t n)
+{
+    if (n > c->nscratch) {
+        double *s = realloc(c->scratch, n * sizeof *s);
+        if (!s) return NULL;
+        c->scratch = s;
+        c->nscratch = n;
+    }
+    return c->scratch;
+}
+
+int fuse_run(Ctx *c, const Kernel *k, const Value *R, Value *dst)
+{
+    const Arr *shape = common_shape(k, R);
+    if (!shape) return 0;
+    Slot slots[2 * FUSE_MAXOPS + 2];
+    Run r = {k, R, slots, scratch(c, (size_t)k->nops * FUSE_BLOCK)};
+    if (!r.buf) return ctx_err(c, "out of memory");
+    for (int i = 0; i < k->nconst; i++) {
+        slots[k->nleaf + i].p = NULL;
+        slots[k->nleaf + i].s = k->konst[i];
+    }
+    int64_t n = shape->n;
+    if (k->reduce == KR_SUM) {
+        double s = 0.0 + arr_pairwise(n, sum_leaf, &r);
+        val_decref(c, dst);
+        *dst = val_num(s);
+        return 1;
+    }
+    /* Writing into the destination's own array is safe even when it is a
+     * leaf: each element is read before it is written, at the same place
+     * (a view of it would make it unwritable). */
+    Arr *out = NULL;
+    if (dst->t == T_ARR && arr_writable(dst->u.a) && arr_sameshape(dst->u.a, shape->nd, shape->shape)) {
+        out = dst->u.a;
+    } else if (!(out = arr_new(c, shape->nd, shape->shape))) {
+        return -1;
+    }
+    for (int64_t lo = 0; lo < n; lo += FUSE_BLOCK)
+        eval_block(&r, lo, n - lo < FUSE_BLOCK ? n - lo : FUSE_BLOCK, out->d + lo);
+    if (!(dst->t == T_ARR && dst->u.a == out)) {
+        val_decref(c, dst);
+        *dst = val_arr(out);
+    }
+    return 1;
+}
