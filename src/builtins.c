@@ -277,31 +277,6 @@ static int bi_reshape(Ctx *c, const Value *args, int n, Value *out)
 
 /* -- reductions ---------------------------------------------------------------- */
 
-/* NumPy's pairwise summation: blocks of up to 128 summed with 8 running
- * sums, halves combined recursively, so rounding error grows with log n
- * rather than n. Recursion depth is log2(ARR_MAXN / 128) at most. */
-static double pairwise_sum(const double *a, int64_t n)
-{
-    if (n < 8) {
-        double s = 0;
-        for (int64_t i = 0; i < n; i++) s += a[i];
-        return s;
-    }
-    if (n <= 128) {
-        double r[8];
-        for (int j = 0; j < 8; j++) r[j] = a[j];
-        int64_t i;
-        for (i = 8; i < n - n % 8; i += 8)
-            for (int j = 0; j < 8; j++) r[j] += a[i + j];
-        double s = ((r[0] + r[1]) + (r[2] + r[3])) + ((r[4] + r[5]) + (r[6] + r[7]));
-        for (; i < n; i++) s += a[i];
-        return s;
-    }
-    int64_t h = n / 2;
-    h -= h % 8;
-    return pairwise_sum(a, h) + pairwise_sum(a + h, n - h);
-}
-
 enum { RED_SUM, RED_PROD, RED_MEAN, RED_MAX, RED_MIN, RED_ARGMAX };
 
 static const char *const red_name[] = {"sum", "prod", "mean", "max", "min", "argmax"};
@@ -318,13 +293,13 @@ static int64_t argmax_run(const double *a, int64_t n, int64_t s)
 
 /* Reduce a contiguous run of n >= 1 elements. As NumPy's add.reduce, a
  * sum starts from the identity 0 (so it is never -0) and adds the run
- * summed pairwise; products go in order. */
+ * summed pairwise (arr_sum); products go in order. */
 static double reduce_run(int kind, const double *a, int64_t n)
 {
     double r = a[0];
     switch (kind) {
-    case RED_SUM: return 0.0 + pairwise_sum(a, n);
-    case RED_MEAN: return (0.0 + pairwise_sum(a, n)) / (double)n;
+    case RED_SUM: return 0.0 + arr_sum(a, n);
+    case RED_MEAN: return (0.0 + arr_sum(a, n)) / (double)n;
     case RED_ARGMAX: return (double)argmax_run(a, n, 1);
     case RED_PROD:
         for (int64_t i = 1; i < n; i++) r *= a[i];
