@@ -96,6 +96,12 @@ double arr_pairwise(int64_t n, double (*leaf)(void *ctx, int64_t lo, int64_t m),
 double arr_sum_block(const double *a, int64_t m);
 double arr_sum(const double *a, int64_t n);
 
+/* The elementwise kernels: o[i] = x[i*sx] op y[i*sy] (strides 0 or 1), and
+ * o[i] = op x[i]; o may be exactly an input. */
+void arr_binop_run(int op, double *o, const double *x, int64_t sx, const double *y, int64_t sy,
+                   int64_t n);
+void arr_unop_run(int op, double *o, const double *x, int64_t n);
+
 /* -- value-level operations used by the VM ------------------------------ */
 /* Numbers and arrays mix freely; any other type is an error naming it. */
 int val_binary(Ctx *c, int op, Value *dst, const Value *a, const Value *b);

@@ -24,40 +24,10 @@ typedef struct Run {
     const Kernel *k;
     const Value *R;
     Slot *slot;
-    double *buf;         /* FUSE_BLOCK doubles per operation */
+    double *buf;         /* FUSE_WIDE doubles per operation */
 } Run;
 
-static void vbinary(int op, double *o, const Slot *a, const Slot *b, int64_t n)
-{
-    const double *x = a->p, *y = b->p;
-    double xs = a->s, ys = b->s;
-    if (op == BIN_POW && x && !y && ys == 2) {   /* x^2: no libm call */
-        for (int64_t j = 0; j < n; j++) o[j] = x[j] * x[j];
-        return;
-    }
-    switch (op) {
-#define CASE(C, name_)                                                          \
-    case BIN_##C:                                                               \
-        if (x && y) for (int64_t j = 0; j < n; j++) o[j] = num_binop(BIN_##C, x[j], y[j]); \
-        else if (x) for (int64_t j = 0; j < n; j++) o[j] = num_binop(BIN_##C, x[j], ys);   \
-        else for (int64_t j = 0; j < n; j++) o[j] = num_binop(BIN_##C, xs, y[j]);          \
-        break;
-        PRIM_BINARY(CASE)
-#undef CASE
-    }
-}
-
-static void vunary(int op, double *o, const double *x, int64_t n)
-{
-    switch (op) {
-#define CASE(C, name_) \
-    case UN_##C: for (int64_t j = 0; j < n; j++) o[j] = num_unop(UN_##C, x[j]); break;
-        PRIM_UNARY(CASE)
-#undef CASE
-    }
-}
-
-/* Evaluate elements [lo, lo+n) (n <= FUSE_BLOCK). The last operation
+/* Evaluate elements [lo, lo+n) (n <= FUSE_WIDE). The last operation
  * writes to out when given, else to its own buffer; returns where the
  * result is. */
 static const double *eval_block(Run *r, int64_t lo, int64_t n, double *out)
@@ -74,21 +44,22 @@ static const double *eval_block(Run *r, int64_t lo, int64_t n, double *out)
         const KOp *op = &k->ops[j];
         const Slot *a = &r->slot[op->a], *b = &r->slot[op->b];
         Slot *d = &r->slot[first + j];
-        o = (j == k->nops - 1 && out) ? out : r->buf + (size_t)j * FUSE_BLOCK;
+        o = (j == k->nops - 1 && out) ? out : r->buf + (size_t)j * FUSE_WIDE;
         if (op->unary) {
             if (!a->p) {
                 d->p = NULL;
                 d->s = num_unop(op->op, a->s);
                 continue;
             }
-            vunary(op->op, o, a->p, n);
+            arr_unop_run(op->op, o, a->p, n);
         } else {
             if (!a->p && !b->p) {
                 d->p = NULL;
                 d->s = num_binop(op->op, a->s, b->s);
                 continue;
             }
-            vbinary(op->op, o, a, b, n);
+            arr_binop_run(op->op, o, a->p ? a->p : &a->s, a->p != NULL, b->p ? b->p : &b->s,
+                          b->p != NULL, n);
         }
         d->p = o;
     }
@@ -132,7 +103,7 @@ int fuse_run(Ctx *c, const Kernel *k, const Value *R, Value *dst)
     const Arr *shape = common_shape(k, R);
     if (!shape) return 0;
     Slot slots[2 * FUSE_MAXOPS + 2];
-    Run r = {k, R, slots, scratch(c, (size_t)k->nops * FUSE_BLOCK)};
+    Run r = {k, R, slots, scratch(c, (size_t)k->nops * FUSE_WIDE)};
     if (!r.buf) return ctx_err(c, "out of memory");
     for (int i = 0; i < k->nconst; i++) {
         slots[k->nleaf + i].p = NULL;
@@ -154,8 +125,8 @@ int fuse_run(Ctx *c, const Kernel *k, const Value *R, Value *dst)
     } else if (!(out = arr_new(c, shape->nd, shape->shape))) {
         return -1;
     }
-    for (int64_t lo = 0; lo < n; lo += FUSE_BLOCK)
-        eval_block(&r, lo, n - lo < FUSE_BLOCK ? n - lo : FUSE_BLOCK, out->d + lo);
+    for (int64_t lo = 0; lo < n; lo += FUSE_WIDE)
+        eval_block(&r, lo, n - lo < FUSE_WIDE ? n - lo : FUSE_WIDE, out->d + lo);
     if (!(dst->t == T_ARR && dst->u.a == out)) {
         val_decref(c, dst);
         *dst = val_arr(out);

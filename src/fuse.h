@@ -22,7 +22,8 @@
 #include "value.h"
 
 #define FUSE_MAXOPS 48   /* larger trees are not fused */
-#define FUSE_BLOCK 128   /* elements per block: NumPy's pairwise leaf size */
+#define FUSE_WIDE 2048   /* elements per block when building an array; sums
+                            go by NumPy's pairwise leaves of 128 */
 
 enum { KR_NONE, KR_SUM };
 
