@@ -49,14 +49,43 @@ static Value vec(Ctx *c, int n, const double *d)
 
 static Value str(Ctx *c, const char *s) { Value v; v.t = T_STR; v.u.s = str_new(c, s, strlen(s)); return v; }
 
-/* print's text of v */
+/* print's text of v on one line, to compare values: the line breaks and
+ * the column padding of arrays of 2 or more dimensions are squeezed out,
+ * so `[[ 1, 20],\n [30,  4]]` reads `[[1, 20], [30, 4]]`. (test_fmt_value
+ * checks the layout itself with layout_is.) */
+static void one_line(char *s)
+{
+    char *o = s;
+    for (const char *p = s; *p; p++) {
+        char ch = *p == '\n' ? ' ' : *p;
+        if (ch == ' ' && o > s && (o[-1] == ' ' || o[-1] == '[')) continue;
+        *o++ = ch;
+    }
+    *o = '\0';
+}
+
 static int text_is(const Value *v, const char *want, const char *what)
 {
     Sbuf b;
     sb_init(&b);
     fmt_value(&b, v);
+    if (b.s) one_line(b.s);
     int r = ok(strcmp(sb_str(&b), want) == 0, "%s: %s", what, want);
     if (!r) printf("#   got:  %s\n#   want: %s\n", sb_str(&b), want);
+    sb_free(&b);
+    return r;
+}
+
+/* print's exact text of v, after the text `before` (a tuple or print's
+ * earlier arguments put the array's `[` at that column). */
+static int layout_is(const char *before, const Value *v, const char *want, const char *what)
+{
+    Sbuf b;
+    sb_init(&b);
+    sb_puts(&b, before);
+    fmt_value(&b, v);
+    int r = ok(strcmp(sb_str(&b), want) == 0, "layout: %s", what);
+    if (!r) printf("# got:\n%s\n# want:\n%s\n", sb_str(&b), want);
     sb_free(&b);
     return r;
 }
@@ -849,8 +878,78 @@ static void test_fmt_value(Ctx *c)
     v = iota(c, 1, s0);
     text_is(&v, "[]", "empty");
     val_decref(c, &v);
+    v = vec(c, 3, (double[]){1, 20, 3});
+    layout_is("", &v, "[1, 20, 3]", "1-d arrays are not padded");
+    val_decref(c, &v);
     v = iota(c, 3, (int64_t[]){2, 1, 2});
-    text_is(&v, "[[[0, 1]], [[2, 3]]]", "3-d");
+    layout_is("", &v,
+              "[[[0, 1]],\n"
+              "\n"
+              " [[2, 3]]]",
+              "3-d: a blank line between blocks");
+    val_decref(c, &v);
+    v = mk(c, 2, (int64_t[]){2, 3}, (double[]){1, 2, 30, 40, 5, 6});
+    layout_is("", &v,
+              "[[ 1,  2, 30],\n"
+              " [40,  5,  6]]",
+              "2-d: one row a line, right-aligned to the widest element");
+    val_decref(c, &v);
+    v = mk(c, 2, (int64_t[]){3, 2}, (double[]){0.5, 100, -1, NAN, INFINITY, -INFINITY});
+    layout_is("", &v,
+              "[[ 0.5,  100],\n"
+              " [  -1,  nan],\n"
+              " [ inf, -inf]]",
+              "2-d: shortest number texts, padded");
+    val_decref(c, &v);
+    v = iota(c, 2, (int64_t[]){3, 1});
+    layout_is("", &v, "[[0],\n [1],\n [2]]", "(3, 1)");
+    val_decref(c, &v);
+    v = iota(c, 2, (int64_t[]){1, 1});
+    layout_is("", &v, "[[0]]", "(1, 1)");
+    val_decref(c, &v);
+    v = iota(c, 4, (int64_t[]){2, 2, 2, 2});
+    layout_is("", &v,
+              "[[[[ 0,  1],\n"
+              "   [ 2,  3]],\n"
+              "\n"
+              "  [[ 4,  5],\n"
+              "   [ 6,  7]]],\n"
+              "\n"
+              "\n"
+              " [[[ 8,  9],\n"
+              "   [10, 11]],\n"
+              "\n"
+              "  [[12, 13],\n"
+              "   [14, 15]]]]",
+              "4-d: two blank lines between 3-d blocks");
+    val_decref(c, &v);
+    v = iota(c, 2, (int64_t[]){2, 15});
+    for (int i = 0; i < 30; i++) v.u.a->d[i] *= 1001;
+    layout_is("m = ", &v,
+              "m = [[    0,  1001,  2002,  3003,  4004,  5005,  6006,  7007,  8008,\n"
+              "       9009, 10010, 11011, 12012, 13013, 14014],\n"
+              "     [15015, 16016, 17017, 18018, 19019, 20020, 21021, 22022, 23023,\n"
+              "      24024, 25025, 26026, 27027, 28028, 29029]]",
+              "rows wrap at 75 columns, counting the text before the array");
+    val_decref(c, &v);
+    v = mk(c, 2, (int64_t[]){2, 6}, NULL);
+    for (int i = 0; i < 12; i++) v.u.a->d[i] = 1.0 / 3;
+    layout_is("", &v,
+              "[[0.3333333333333333, 0.3333333333333333, 0.3333333333333333,\n"
+              "  0.3333333333333333, 0.3333333333333333, 0.3333333333333333],\n"
+              " [0.3333333333333333, 0.3333333333333333, 0.3333333333333333,\n"
+              "  0.3333333333333333, 0.3333333333333333, 0.3333333333333333]]",
+              "wide elements wrap");
+    val_decref(c, &v);
+    v = iota(c, 2, (int64_t[]){2, 2});
+    layout_is("a\nm = ", &v, "a\nm = [[0, 1],\n     [2, 3]]", "the column counts from the last newline");
+    layout_is("\xcf\x80 = ", &v, "\xcf\x80 = [[0, 1],\n     [2, 3]]", "the column counts UTF-8 characters");
+    layout_is("xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", &v,
+              "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx[[0,\n"
+              "                                                                                  1],\n"
+              "                                                                                 [2,\n"
+              "                                                                                  3]]",
+              "past column 75 a line keeps one element");
     val_decref(c, &v);
     v = iota(c, 2, (int64_t[]){2, 0});
     text_is(&v, "[[], []]", "(2, 0)");
@@ -859,26 +958,46 @@ static void test_fmt_value(Ctx *c)
     Sbuf t;
     sb_init(&t);
     fmt_value(&t, &v);
-    ok(strstr(sb_str(&t), "...") == NULL && strstr(sb_str(&t), ", 500, 501, "),
-       "1000 elements print in full");
+    ok(strstr(sb_str(&t), "...") == NULL && strstr(sb_str(&t), ", 500, 501, ") &&
+           strchr(sb_str(&t), '\n') == NULL,
+       "1000 elements print in full, on one line");
     sb_free(&t);
     val_decref(c, &v);
     v = iota(c, 1, (int64_t[]){1001});
     text_is(&v, "[0, 1, 2, ..., 998, 999, 1000]", "1001 elements are summarised");
     val_decref(c, &v);
     v = iota(c, 2, (int64_t[]){100, 100});
-    text_is(&v,
-            "[[0, 1, 2, ..., 97, 98, 99], [100, 101, 102, ..., 197, 198, 199], "
-            "[200, 201, 202, ..., 297, 298, 299], ..., [9700, 9701, 9702, ..., 9797, 9798, 9799], "
-            "[9800, 9801, 9802, ..., 9897, 9898, 9899], [9900, 9901, 9902, ..., 9997, 9998, 9999]]",
-            "(100, 100) summarised on both axes");
+    layout_is("", &v,
+              "[[   0,    1,    2, ...,   97,   98,   99],\n"
+              " [ 100,  101,  102, ...,  197,  198,  199],\n"
+              " [ 200,  201,  202, ...,  297,  298,  299],\n"
+              " ...,\n"
+              " [9700, 9701, 9702, ..., 9797, 9798, 9799],\n"
+              " [9800, 9801, 9802, ..., 9897, 9898, 9899],\n"
+              " [9900, 9901, 9902, ..., 9997, 9998, 9999]]",
+              "(100, 100) summarised on both axes");
     val_decref(c, &v);
     v = iota(c, 2, (int64_t[]){2000, 2});
     Sbuf u;
     sb_init(&u);
     fmt_value(&u, &v);
-    ok(strncmp(sb_str(&u), "[[0, 1], [2, 3], [4, 5], ..., [3994, 3995]", 42) == 0,
+    ok(strcmp(sb_str(&u), "[[   0,    1],\n [   2,    3],\n [   4,    5],\n ...,\n"
+                          " [3994, 3995],\n [3996, 3997],\n [3998, 3999]]") == 0,
        "(2000, 2): short axes are not cut");
+    sb_free(&u);
+    val_decref(c, &v);
+    v = iota(c, 3, (int64_t[]){11, 11, 11});
+    sb_init(&u);
+    fmt_value(&u, &v);
+    const char *head = "[[[   0,    1,    2, ...,    8,    9,   10],\n"
+                       "  [  11,   12,   13, ...,   19,   20,   21],\n";
+    ok(strncmp(sb_str(&u), head, strlen(head)) == 0 &&
+           strstr(sb_str(&u), "  [ 352,  353,  354, ...,  360,  361,  362]],\n"
+                              "\n"
+                              " ...,\n"
+                              "\n"
+                              " [[ 968,  969,  970, ...,  976,  977,  978],\n") != NULL,
+       "(11, 11, 11): ` ...,` stands between blocks as a block does");
     sb_free(&u);
     val_decref(c, &v);
     int64_t s16[16];
@@ -894,6 +1013,12 @@ static void test_fmt_value(Ctx *c)
     tu->v[1] = iota(c, 1, (int64_t[]){2});
     Value tv = {T_TUPLE, {.tu = tu}};
     text_is(&tv, "(1, [0, 1])", "tuple");
+    Tuple *tm = tup_new(c, 2);
+    tm->v[0] = val_num(1);
+    tm->v[1] = iota(c, 2, (int64_t[]){2, 2});
+    Value tmv = {T_TUPLE, {.tu = tm}};
+    layout_is("", &tmv, "(1, [[0, 1],\n     [2, 3]])", "tuple: rows continue under the array's column");
+    val_decref(c, &tmv);
     Tuple *t1 = tup_new(c, 1);
     t1->v[0] = s;
     Value t1v = {T_TUPLE, {.tu = t1}};
