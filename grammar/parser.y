@@ -125,6 +125,14 @@ static Node *named(Node *n, const Node *name)
     n->str = name->str;
     return n;
 }
+
+/* A name node for a keyword used as a name (`rule not`). */
+static Node *keyword_name(PState *p, Loc at, const char *s)
+{
+    Node *n = tree(p, N_NAME, 0, at, 0);
+    if (n) n->str = arena_strdup(p->arena, s, strlen(s));
+    return n;
+}
 }
 
 %define api.prefix {dial_yy}
@@ -195,7 +203,7 @@ stmt
     | targets '=' expr          { OK($$ = add(p, become($1, N_MASSIGN, @$), $3)); }
     | FN NAME '(' params ')' block
                                 { OK($$ = add(p, named(become($4, N_FN, @$), $2), $6)); }
-    | RULE NAME '(' params ')' ARROW results block
+    | RULE rulename '(' params ')' ARROW results block
                                 { $$ = named(become($4, N_RULE, @$), $2);
                                   $$->op = $$->n;
                                   for (int i = 0; i < $7->n; i++) OK(add(p, $$, $7->k[i]));
@@ -234,6 +242,12 @@ ifstmt
     : IF expr block             { OK($$ = tree(p, N_IF, 0, @$, 3, $2, $3, NULL)); }
     | IF expr block ELSE block  { OK($$ = tree(p, N_IF, 0, @$, 3, $2, $3, $5)); }
     | IF expr block ELSE ifstmt { OK($$ = tree(p, N_IF, 0, @$, 3, $2, $3, $5)); }
+    ;
+
+/* A rule is named after a primitive; `not` is one, though a keyword. */
+rulename
+    : NAME
+    | NOT                       { OK($$ = keyword_name(p, @1, "not")); }
     ;
 
 params

@@ -73,7 +73,8 @@ int dial_exec(dial_vm *d, const char *name, const char *code, size_t len, unsign
         return DIAL_ERROR_SYNTAX;
     }
     Proto *main = compile_chunk(vm, pr.program, src, (flags & DIAL_ECHO) != 0, &vm->err);
-    arena_free(arena);
+    /* functions and rules stay known to grad: keep their trees */
+    if (!main || vm_keeparena(vm, arena)) arena_free(arena);
     if (!main) return DIAL_ERROR_SYNTAX;
     if (flags & DIAL_DISASM) {
         Sbuf b;

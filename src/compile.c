@@ -22,7 +22,10 @@
 #include <string.h>
 
 #include "array.h"
+#include "ad.h"
 #include "builtins.h"
+#include "rules.h"
+#include "tape.h"
 
 #define MAXREGS 65535
 #define MAXERRS 10
@@ -410,6 +413,64 @@ static int call_base(C *c, int reg)
     return (reg == fs->freereg - 1 && is_temp(fs, reg)) ? reg : reg_alloc(c);
 }
 
+/* grad(f, i, ...) / value_and_grad(f, ...): f names a function defined
+ * with `fn`; the derivative is compiled now, and the call's value is that
+ * function. */
+static void grad_to(C *c, const Node *e, int reg)
+{
+    const char *what = e->k[0]->str;
+    int value = what[0] == 'v';
+    if (e->n < 2 || e->k[1]->kind != N_NAME) {
+        cerror(c, e->loc, "%s: the first argument must name a function defined with fn", what);
+        return;
+    }
+    const Node *fn = vm_fnast(c->vm, e->k[1]->str);
+    Local *l = find_local(c->fs, e->k[1]->str);
+    if (!fn || l) {
+        cerror(c, e->k[1]->loc, "%s: '%s' is not a function defined with fn", what, e->k[1]->str);
+        return;
+    }
+    int np = fn->n - 1, wrt[32], nwrt = 0;
+    for (int i = 2; i < e->n; i++) {
+        double x;
+        if (!fold(e->k[i], &x) || x != (int)x) {
+            cerror(c, e->k[i]->loc, "%s: parameter indices must be integer constants", what);
+            return;
+        }
+        if (x < 0 || x >= np) {
+            cerror(c, e->k[i]->loc, "%s: '%s' has %d parameter%s, so %g is not a parameter index",
+                   what, fn->str, np, np == 1 ? "" : "s", x);
+            return;
+        }
+        if (nwrt == 32) {
+            cerror(c, e->k[i]->loc, "%s: too many parameter indices", what);
+            return;
+        }
+        wrt[nwrt++] = (int)x;
+    }
+    if (!nwrt) {
+        if (!np) {
+            cerror(c, e->loc, "%s: '%s' has no parameters", what, fn->str);
+            return;
+        }
+        wrt[nwrt++] = 0;
+    }
+    Sbuf errs;
+    sb_init(&errs);
+    Proto *p = ad_grad(c->vm, fn, wrt, nwrt, value, c->src, e->loc, &errs);
+    if (!p) {
+        c->nerrs++;
+        sb_puts(c->errs, sb_str(&errs));
+        if (!errs.len) cerror(c, e->loc, "%s: cannot differentiate '%s'", what, fn->str);
+    }
+    sb_free(&errs);
+    if (!p) return;
+    Value v;
+    v.t = T_FN;
+    v.u.fn = p;
+    emit(c, OP_LOADK, 0, reg, add_const(c, v), 0);
+}
+
 static void call_to(C *c, const Node *e, int reg)
 {
     Fs *fs = c->fs;
@@ -417,8 +478,26 @@ static void call_to(C *c, const Node *e, int reg)
     int nargs = e->n - 1;
     int save = fs->freereg;
     int where, kind = V_NONE;
+    if (fn->kind == N_NAME && fn->str[0] == '%') {   /* generated code only */
+        int in = intrinsic_find(fn->str);
+        if (in < 0) {
+            cerror(c, fn->loc, "internal error: unknown intrinsic '%s'", fn->str);
+            return;
+        }
+        int base = call_base(c, reg);
+        args_to(c, e);
+        emit(c, OP_INTRIN, 0, base, in, nargs);
+        if (base != reg) emit(c, OP_MOVE, 0, reg, base, 0);
+        fs->freereg = save;
+        return;
+    }
     if (fn->kind == N_NAME) {
         kind = resolve(c, fn->str, &where);
+        if (kind == V_NONE &&
+            (strcmp(fn->str, "grad") == 0 || strcmp(fn->str, "value_and_grad") == 0)) {
+            grad_to(c, e, reg);
+            return;
+        }
         if (kind == V_NONE) {
             cerror(c, fn->loc, "undefined name '%s'", fn->str);
             return;
@@ -1114,7 +1193,10 @@ static void stmt(C *c, const Node *s)
         if (!c->fs->main || c->fs->depth > 0)
             cerror(c, s->loc, "functions can only be defined at top level");
         break;                     /* top-level ones are hoisted */
-    case N_RULE: cerror(c, s->loc, "rule declarations are not supported yet"); break;
+    case N_RULE:
+        if (!c->fs->main || c->fs->depth > 0)
+            cerror(c, s->loc, "rules can only be declared at top level");
+        break;                     /* top-level ones are registered first */
     default: cerror(c, s->loc, "unexpected %s", ast_kindname(s->kind));
     }
 }
@@ -1179,6 +1261,41 @@ static void declare_globals(C *c, const Node *prog)
     }
 }
 
+/* What a chunk changed outside its protos and globals, undone when it
+ * fails to compile. */
+typedef struct Undo {
+    int nrules;
+    int slot[64];
+    const Node *old[64];
+    int n;
+} Undo;
+
+/* Top-level functions are known to grad before any code is compiled, and
+ * top-level rules are registered (they may name functions of the chunk). */
+static void register_defs(C *c, const Node *prog, Undo *u)
+{
+    u->nrules = c->vm->nrules;
+    for (int i = 0; i < prog->n; i++) {
+        const Node *s = prog->k[i];
+        if (s->kind == N_FN) {
+            int g = vm_findglobal(c->vm, s->str);
+            const Node *old = vm_setfnast(c->vm, g, s);
+            if (u->n < 64) {
+                u->slot[u->n] = g;
+                u->old[u->n++] = old;
+            }
+        } else if (s->kind == N_RULE) {
+            if (rules_add(c->vm, s, 1, c->src, c->errs)) c->nerrs++;
+        }
+    }
+}
+
+static void undo_defs(C *c, const Undo *u)
+{
+    for (int i = u->n - 1; i >= 0; i--) vm_setfnast(c->vm, u->slot[i], u->old[i]);
+    c->vm->nrules = u->nrules;
+}
+
 static void hoist_functions(C *c, const Node *prog)
 {
     for (int i = 0; i < prog->n; i++) {
@@ -1213,6 +1330,9 @@ Proto *compile_chunk(Vm *vm, const Node *program, const Source *src, int echo, S
     Fs fs;
     fs_open(&c, &fs, main, 1);
     declare_globals(&c, program);
+    Undo undo;
+    memset(&undo, 0, sizeof undo);
+    register_defs(&c, program, &undo);
     hoist_functions(&c, program);
     int last = program->n - 1;
     for (int i = 0; i <= last; i++) {
@@ -1228,9 +1348,24 @@ Proto *compile_chunk(Vm *vm, const Node *program, const Source *src, int echo, S
     free(c.leaf);
     free(c.leafreg);
     if (c.nerrs) {
+        undo_defs(&c, &undo);
         vm_dropprotos(vm, nprotos);
         vm_dropglobals(vm, nglobals);
         return NULL;
     }
     return main;
+}
+
+Proto *compile_function(Vm *vm, const Node *fn, const Source *src, Sbuf *errs)
+{
+    C c;
+    memset(&c, 0, sizeof c);
+    c.vm = vm;
+    c.src = src;
+    c.errs = errs;
+    c.at = fn->loc;
+    Proto *p = function(&c, fn);
+    free(c.leaf);
+    free(c.leafreg);
+    return c.nerrs ? NULL : p;
 }

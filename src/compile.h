@@ -17,4 +17,9 @@
 Proto *compile_chunk(Vm *vm, const Node *program, const Source *src,
                      int echo, Sbuf *errs);
 
+/* Compile one function (N_FN) that is not bound to a global, such as the
+ * functions grad generates. Its Proto is registered in the VM; NULL on
+ * errors. */
+Proto *compile_function(Vm *vm, const Node *fn, const Source *src, Sbuf *errs);
+
 #endif

@@ -4,6 +4,7 @@
 
 #include "array.h"
 #include "builtins.h"
+#include "tape.h"
 #include "vm.h"
 
 static void rk(Sbuf *b, const Proto *p, int isk, int x)
@@ -71,6 +72,7 @@ static void operands(Sbuf *b, const Proto *p, int pc)
     case OP_GETG: sb_printf(b, " r%d g%d", a, x); return;
     case OP_SETG: sb_printf(b, " g%d r%d", a, x); return;
     case OP_CALLB: sb_printf(b, " r%d %s %d", a, builtins[x].name, y); return;
+    case OP_INTRIN: sb_printf(b, " r%d %s %d", a, intrinsics[x].name, y); return;
     case OP_INDEX: sb_printf(b, " r%d r%d", a, x); pattern(b, p, y); return;
     case OP_INDEX1: sb_printf(b, " r%d r%d", a, x); rk(b, p, i->f & F_CK, y); return;
     case OP_SETINDEX:

@@ -29,6 +29,7 @@
     X(FORLOOP)   /* R[a] += 1; if R[a] < R[a+1] { R[a+2] = R[a]; pc += sbx } */ \
     X(CALL)      /* R[a] = R[a](R[a+1 .. a+b])                             */ \
     X(CALLB)     /* R[a] = builtin b (R[a+1 .. a+c])                       */ \
+    X(INTRIN)    /* R[a] = AD intrinsic b (R[a+1 .. a+c]), see tape.h      */ \
     X(RET)       /* return R[a] (b = 1) or nothing (b = 0)                 */ \
     X(TUPLE)     /* R[a] = (R[b .. b+c))                                   */ \
     X(UNPACK)    /* R[a .. a+c) = the c elements of the tuple R[b]         */ \

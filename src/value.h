@@ -76,8 +76,23 @@ struct Tuple {
     Value v[];
 };
 
+/* The AD tape (tape.c): values the reverse sweep of differentiated code
+ * needs, pushed by the forward sweep and popped in reverse order, and a
+ * byte stack of operand shapes for summing adjoints back over broadcasts. */
+typedef struct Tape {
+    Value *v;
+    size_t n, cap;
+    unsigned char *b;
+    size_t nb, bcap;
+    size_t bytes;            /* bytes of cached values alive */
+    size_t bytes_peak;
+    size_t pushes;           /* values pushed */
+    size_t taped_steps;      /* loop-body evaluations with cache */
+} Tape;
+
 /* The runtime context every kernel and builtin gets: memory accounting and
- * the limit, the output stream of `print`, and the last error message. */
+ * the limit, the output stream of `print`, the AD tape, and the last error
+ * message. */
 typedef struct Ctx {
     size_t bytes;            /* bytes of arrays, strings, tuples alive */
     size_t peak;             /* highest `bytes` seen */
@@ -86,6 +101,7 @@ typedef struct Ctx {
     FILE *out;               /* where print writes */
     double *scratch;         /* working space of fused kernels (fuse.c) */
     size_t nscratch;
+    Tape tape;
     char msg[512];           /* the message of the last error */
 } Ctx;
 

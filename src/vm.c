@@ -16,7 +16,9 @@
 #include <string.h>
 
 #include "array.h"
+#include "ast.h"
 #include "builtins.h"
+#include "tape.h"
 
 #define VM_MAXSTACK ((size_t)1 << 22)   /* values: 64 MB of registers */
 #define VM_MAXDEPTH 10000               /* nested calls */
@@ -71,12 +73,17 @@ void vm_free(Vm *vm)
     free(vm->g);
     free(vm->gname);
     free(vm->ghash);
+    free(vm->gfn);
+    for (int i = 0; i < vm->narenas; i++) arena_free(vm->arenas[i]);
+    free(vm->arenas);
+    free(vm->rules);
     vm_dropprotos(vm, 0);
     free(vm->protos);
     for (int i = 0; i < vm->nsrcs; i++) src_free(vm->srcs[i]);
     free(vm->srcs);
     sb_free(&vm->err);
     free(vm->ctx.scratch);
+    tape_clear(&vm->ctx);
     free(vm);
 }
 
@@ -147,11 +154,46 @@ void vm_dropglobals(Vm *vm, int nglobals)
     if (nglobals >= vm->ng) return;
     while (vm->ng > nglobals) {
         vm->ng--;
+        if (vm->ng < vm->gfncap) vm->gfn[vm->ng] = NULL;
         val_decref(&vm->ctx, &vm->g[vm->ng]);
         free(vm->gname[vm->ng]);
     }
     memset(vm->ghash, 0, (size_t)vm->ghcap * sizeof *vm->ghash);
     for (int i = 0; i < vm->ng; i++) ghash_put(vm, i);
+}
+
+const struct Node *vm_fnast(const Vm *vm, const char *name)
+{
+    int g = vm_findglobal(vm, name);
+    return g >= 0 && g < vm->gfncap ? vm->gfn[g] : NULL;
+}
+
+const struct Node *vm_setfnast(Vm *vm, int slot, const struct Node *fn)
+{
+    if (slot >= vm->gfncap) {
+        int cap = vm->gcap > slot ? vm->gcap : slot + 1;
+        const struct Node **f = realloc(vm->gfn, (size_t)cap * sizeof *f);
+        if (!f) return NULL;
+        for (int i = vm->gfncap; i < cap; i++) f[i] = NULL;
+        vm->gfn = f;
+        vm->gfncap = cap;
+    }
+    const struct Node *old = vm->gfn[slot];
+    vm->gfn[slot] = fn;
+    return old;
+}
+
+int vm_keeparena(Vm *vm, struct Arena *a)
+{
+    if (vm->narenas == vm->arenacap) {
+        int cap = vm->arenacap ? vm->arenacap * 2 : 8;
+        struct Arena **as = realloc(vm->arenas, (size_t)cap * sizeof *as);
+        if (!as) return -1;
+        vm->arenas = as;
+        vm->arenacap = cap;
+    }
+    vm->arenas[vm->narenas++] = a;
+    return 0;
 }
 
 Proto *vm_newproto(Vm *vm, const char *name, const Source *src)
@@ -399,9 +441,8 @@ static int int_index(Ctx *ctx, Value *out, const Value *t, const Value *i)
     return val_index(ctx, out, t, &ix, 1);
 }
 
-static int call_builtin(Vm *vm, int b, Value *args, int nargs, Value *out)
+static int call_builtin(Vm *vm, const Builtin *bi, Value *args, int nargs, Value *out)
 {
-    const Builtin *bi = &builtins[b];
     char buf[128];
     if (vm_arity(bi, nargs, buf, sizeof buf)) return ctx_err(&vm->ctx, "%s", buf);
     int rc = bi->fn(&vm->ctx, args, nargs, out);
@@ -528,7 +569,7 @@ static int execute(Vm *vm, int depth0, Value *result)
                 CHECK_INTERRUPT();
             } else if (f->t == T_BUILTIN) {
                 Value out = val_nil();
-                if (call_builtin(vm, f->u.bi, RA + 1, nargs, &out)) goto error;
+                if (call_builtin(vm, &builtins[f->u.bi], RA + 1, nargs, &out)) goto error;
                 setval(ctx, RA, out);
             } else {
                 FAIL("cannot call %s %s", f->t == T_ARR ? "an" : "a", val_typename(f));
@@ -536,7 +577,12 @@ static int execute(Vm *vm, int depth0, Value *result)
         } vmbreak;
         vmcase(OP_CALLB) {
             Value out = val_nil();
-            if (call_builtin(vm, i->u.bc.b, RA + 1, i->u.bc.c, &out)) goto error;
+            if (call_builtin(vm, &builtins[i->u.bc.b], RA + 1, i->u.bc.c, &out)) goto error;
+            setval(ctx, RA, out);
+        } vmbreak;
+        vmcase(OP_INTRIN) {
+            Value out = val_nil();
+            if (call_builtin(vm, &intrinsics[i->u.bc.b], RA + 1, i->u.bc.c, &out)) goto error;
             setval(ctx, RA, out);
         } vmbreak;
         vmcase(OP_RET) {
@@ -645,6 +691,7 @@ error:
     fr->pc = pc;
     report(vm, depth0);
     while (vm->nframes > depth0) pop_frame(vm);
+    if (!depth0) tape_clear(ctx);   /* an aborted gradient leaves its cache */
     return -1;
 }
 

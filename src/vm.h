@@ -35,6 +35,14 @@ typedef struct Frame {
     size_t base;           /* index of R[0] in the value stack */
 } Frame;
 
+struct Node;
+struct Arena;
+
+typedef struct RuleRef {
+    const struct Node *node;   /* N_RULE */
+    int user;                  /* declared by a script */
+} RuleRef;
+
 typedef struct Vm {
     Ctx ctx;
     Value *g;              /* globals */
@@ -53,6 +61,13 @@ typedef struct Vm {
     int maxdepth;          /* recursion limit in calls */
     Sbuf err;              /* the last error report */
     volatile int interrupt;
+    const struct Node **gfn;   /* per global: the `fn` defining it, for grad */
+    int gfncap;
+    struct Arena **arenas; /* syntax trees kept for grad and rules */
+    int narenas, arenacap;
+    RuleRef *rules;
+    int nrules, rulecap;
+    int rules_loaded;
 } Vm;
 
 Vm *vm_new(void);
@@ -64,6 +79,14 @@ int vm_global(Vm *vm, const char *name);
 int vm_findglobal(const Vm *vm, const char *name);
 
 Proto *vm_newproto(Vm *vm, const char *name, const Source *src);
+/* The syntax tree of the function a global was defined by (`fn`), or NULL;
+ * grad transforms it. vm_setfnast returns the previous one. */
+const struct Node *vm_fnast(const Vm *vm, const char *name);
+const struct Node *vm_setfnast(Vm *vm, int slot, const struct Node *fn);
+/* The VM takes an arena of syntax trees that functions or rules refer to;
+ * -1 when out of memory (the arena is then the caller's). */
+int vm_keeparena(Vm *vm, struct Arena *a);
+
 /* Undo a failed compile: free protos and forget globals created after the
  * counts given. */
 void vm_dropprotos(Vm *vm, int nprotos);

@@ -1,0 +1,1283 @@
+/* ad.c: reverse-mode differentiation by source transformation (ad.h).
+ *
+ * A function is transformed in four passes over its syntax tree:
+ *  1. lower: every local gets a unique name (so all can live at function
+ *     level), expressions become three-address statements whose operands
+ *     are names or constants (`t = sin(x)`), `while` conditions are
+ *     recomputed at the end of the body, early returns become a flag;
+ *  2. activity: which variables depend on the differentiated parameters;
+ *  3. needs: the variables whose values the active rules read, found by
+ *     instantiating each active statement's rule;
+ *  4. emit: the forward sweep (the lowered code plus pushes) and the
+ *     reverse sweep (statements backwards: adjoint, then restore).
+ * Generated names contain characters the lexer never produces ('#', '$',
+ * '\''), so they cannot meet a user's names. */
+#include "ad.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "array.h"
+#include "builtins.h"
+#include "compile.h"
+#include "rules.h"
+
+/* -- name sets ----------------------------------------------------------- */
+
+typedef struct Names {
+    const char **s;
+    int n, cap;
+} Names;
+
+static int names_has(const Names *ns, const char *s)
+{
+    for (int i = 0; i < ns->n; i++)
+        if (strcmp(ns->s[i], s) == 0) return 1;
+    return 0;
+}
+
+static int names_add(Names *ns, const char *s)
+{
+    if (names_has(ns, s)) return 0;
+    if (ns->n == ns->cap) {
+        int cap = ns->cap ? ns->cap * 2 : 32;
+        const char **p = realloc(ns->s, (size_t)cap * sizeof *p);
+        if (!p) return 0;
+        ns->s = p;
+        ns->cap = cap;
+    }
+    ns->s[ns->n++] = s;
+    return 1;
+}
+
+/* -- the transform's state ---------------------------------------------- */
+
+/* A lowered block and the unique names of the locals it declares. */
+typedef struct Region {
+    const Node *block;
+    Names locals;
+} Region;
+
+/* What pass 3 learned of a statement `x = op(...)`: its rule instantiated
+ * for the reverse sweep, and the temporaries receiving its operands'
+ * adjoint contributions. */
+typedef struct Site {
+    Node *rev;             /* N_BLOCK of the rule's active statements */
+    const char *contrib[4];
+    int site;              /* operands recorded by %site, 0 if none */
+    int siteof[4];         /* operand -> position in the site record, -1 */
+} Site;
+
+typedef struct Scope {
+    const char **from, **to;
+    int n, cap;
+    struct Scope *up;
+    Names *locals;
+} Scope;
+
+typedef struct Ad {
+    Vm *vm;
+    Arena *ar;
+    const Source *src;
+    Sbuf *errs;
+    int nerrs;
+    int counter;
+    Loc at;
+    /* per function */
+    Scope *scope;
+    Region *reg;
+    int nreg, regcap;
+    Site *site;
+    int nsite, sitecap;
+    Names varied, needed, vars;
+    int loops;             /* loop nesting while lowering */
+    int returns;           /* a `return` was lowered into the flag */
+} Ad;
+
+static void aderr(Ad *a, Loc loc, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+static void aderr(Ad *a, Loc loc, const char *fmt, ...)
+{
+    if (a->nerrs++ >= 10) return;
+    va_list ap;
+    va_start(ap, fmt);
+    diag_vreport(a->errs, a->src, loc.first_line, loc.first_column, fmt, ap);
+    va_end(ap);
+}
+
+/* -- building trees ------------------------------------------------------ */
+
+static Node *node(Ad *a, int kind)
+{
+    Node *n = ast_node(a->ar, kind, a->at);
+    if (!n) a->nerrs++;
+    return n;
+}
+
+static Node *add(Ad *a, Node *parent, Node *child)
+{
+    if (parent && !ast_add(a->ar, parent, child)) a->nerrs++;
+    return parent;
+}
+
+static const char *fresh(Ad *a, const char *prefix, const char *base)
+{
+    char buf[256];
+    snprintf(buf, sizeof buf, "%s%s#%d", prefix, base ? base : "", ++a->counter);
+    return arena_strdup(a->ar, buf, strlen(buf));
+}
+
+static Node *name(Ad *a, const char *s)
+{
+    Node *n = node(a, N_NAME);
+    if (n) n->str = (char *)s;
+    return n;
+}
+
+static Node *num(Ad *a, double x)
+{
+    Node *n = node(a, N_NUM);
+    if (n) n->num = x;
+    return n;
+}
+
+static Node *assign(Ad *a, Node *target, Node *value)
+{
+    Node *n = node(a, N_ASSIGN);
+    if (n) n->op = -1;
+    return add(a, add(a, n, target), value);
+}
+
+static Node *set(Ad *a, const char *var, Node *value) { return assign(a, name(a, var), value); }
+
+static Node *call(Ad *a, const char *fn, int nargs, Node **args)
+{
+    Node *n = add(a, node(a, N_CALL), name(a, fn));
+    for (int i = 0; i < nargs; i++) add(a, n, args[i]);
+    return n;
+}
+
+static Node *call1(Ad *a, const char *fn, Node *x) { return call(a, fn, 1, &x); }
+
+static Node *binop(Ad *a, int op, Node *x, Node *y)
+{
+    Node *n = node(a, N_BINOP);
+    if (n) n->op = op;
+    return add(a, add(a, n, x), y);
+}
+
+static Node *block(Ad *a) { return node(a, N_BLOCK); }
+
+/* d'x: the adjoint of variable x */
+static const char *adj(Ad *a, const char *x)
+{
+    char buf[256];
+    snprintf(buf, sizeof buf, "d'%s", x);
+    return arena_strdup(a->ar, buf, strlen(buf));
+}
+
+/* d'x = d'x + value */
+static Node *accumulate(Ad *a, const char *x, Node *value)
+{
+    const char *d = adj(a, x);
+    return set(a, d, binop(a, BIN_ADD, name(a, d), value));
+}
+
+static Node *copy(Ad *a, const Node *n)
+{
+    if (!n) return NULL;
+    Node *c = node(a, n->kind);
+    if (!c) return NULL;
+    c->op = n->op;
+    c->loc = n->loc;
+    c->num = n->num;
+    c->str = n->str;
+    for (int i = 0; i < n->n; i++) add(a, c, copy(a, n->k[i]));
+    return c;
+}
+
+/* -- pass 1: lowering ----------------------------------------------------- */
+
+static void scope_push(Ad *a, Scope *s, Names *locals)
+{
+    memset(s, 0, sizeof *s);
+    s->up = a->scope;
+    s->locals = locals;
+    a->scope = s;
+}
+
+static void scope_pop(Ad *a)
+{
+    Scope *s = a->scope;
+    a->scope = s->up;
+    free(s->from);
+    free(s->to);
+}
+
+static const char *lookup(Ad *a, const char *n)
+{
+    for (Scope *s = a->scope; s; s = s->up)
+        for (int i = s->n - 1; i >= 0; i--)
+            if (strcmp(s->from[i], n) == 0) return s->to[i];
+    return NULL;
+}
+
+static const char *declare(Ad *a, const char *n, const char *unique)
+{
+    Scope *s = a->scope;
+    if (s->n == s->cap) {
+        int cap = s->cap ? s->cap * 2 : 16;
+        const char **f = realloc(s->from, (size_t)cap * sizeof *f);
+        if (f) s->from = f;
+        const char **t = realloc(s->to, (size_t)cap * sizeof *t);
+        if (t) s->to = t;
+        if (!f || !t) {
+            a->nerrs++;
+            return unique;
+        }
+        s->cap = cap;
+    }
+    s->from[s->n] = n;
+    s->to[s->n++] = unique;
+    if (s->locals) names_add(s->locals, unique);
+    names_add(&a->vars, unique);
+    return unique;
+}
+
+static Node *lower_expr(Ad *a, Node *out, const Node *e);
+
+/* A copy of e with its names renamed, for code kept as it is (conditions
+ * of `and`/`or`, expression statements). */
+static Node *rename_tree(Ad *a, const Node *e)
+{
+    if (!e) return NULL;
+    if (e->kind == N_NAME) {
+        const char *u = lookup(a, e->str);
+        Node *n = name(a, u ? u : e->str);
+        if (n) n->loc = e->loc;
+        return n;
+    }
+    Node *c = node(a, e->kind);
+    if (!c) return NULL;
+    c->op = e->op;
+    c->loc = e->loc;
+    c->num = e->num;
+    c->str = e->str;
+    for (int i = 0; i < e->n; i++) add(a, c, rename_tree(a, e->k[i]));
+    return c;
+}
+
+static int is_leaf(const Node *e) { return e->kind == N_NAME || e->kind == N_NUM || e->kind == N_STR; }
+
+/* Statement `t = value` into out, t fresh; returns the name node of t. */
+static Node *bind(Ad *a, Node *out, Node *value)
+{
+    const char *t = fresh(a, "$", NULL);
+    names_add(&a->vars, t);
+    add(a, out, set(a, t, value));
+    return name(a, t);
+}
+
+/* The value of e as one operation over leaves (or a leaf), its operands
+ * lowered into out first. */
+static Node *lower_op(Ad *a, Node *out, const Node *e)
+{
+    double x;
+    Loc keep = a->at;
+    a->at = e->loc;
+    Node *r = NULL;
+    if (e->kind == N_NUM || e->kind == N_STR) {
+        r = copy(a, e);
+    } else if (e->kind == N_NAME) {
+        r = rename_tree(a, e);
+    } else if (e->kind == N_BINOP || e->kind == N_UNOP) {
+        /* fold constants the way the compiler would, so `-1` stays a number */
+        if (e->kind == N_UNOP && e->k[0]->kind == N_NUM) {
+            x = num_unop(e->op, e->k[0]->num);
+            r = num(a, x);
+        } else {
+            r = node(a, e->kind);
+            if (r) r->op = e->op;
+            for (int i = 0; i < e->n; i++) add(a, r, lower_expr(a, out, e->k[i]));
+        }
+    } else if (e->kind == N_MATMUL || e->kind == N_ARRAY) {
+        r = node(a, e->kind);
+        for (int i = 0; i < e->n; i++) add(a, r, lower_expr(a, out, e->k[i]));
+    } else if (e->kind == N_CALL) {
+        if (e->k[0]->kind != N_NAME) {
+            aderr(a, e->loc, "grad: only functions called by name can be differentiated");
+            return num(a, 0);
+        }
+        r = add(a, node(a, N_CALL), rename_tree(a, e->k[0]));
+        for (int i = 1; i < e->n; i++) add(a, r, lower_expr(a, out, e->k[i]));
+    } else if (e->kind == N_INDEX) {
+        r = add(a, node(a, N_INDEX), lower_expr(a, out, e->k[0]));
+        for (int i = 1; i < e->n; i++) {
+            const Node *it = e->k[i];
+            if (it->kind != N_SLICE) {
+                add(a, r, lower_expr(a, out, it));
+                continue;
+            }
+            Node *s = node(a, N_SLICE);
+            if (s) s->loc = it->loc;
+            for (int j = 0; j < 3; j++) add(a, s, it->k[j] ? lower_expr(a, out, it->k[j]) : NULL);
+            add(a, r, s);
+        }
+    } else {
+        r = rename_tree(a, e);              /* and/or: kept whole, not differentiated */
+    }
+    if (r) r->loc = e->loc;
+    a->at = keep;
+    return r;
+}
+
+/* e as a leaf: a constant, or a name holding its value. */
+static Node *lower_expr(Ad *a, Node *out, const Node *e)
+{
+    Node *v = lower_op(a, out, e);
+    if (!v || is_leaf(v)) return v;
+    return bind(a, out, v);
+}
+
+static Node *lower_block(Ad *a, const Node *b, int region);
+
+static int mentions_name(const Node *e, const char *n)
+{
+    if (!e) return 0;
+    if (e->kind == N_NAME) return strcmp(e->str, n) == 0;
+    for (int i = 0; i < e->n; i++)
+        if (mentions_name(e->k[i], n)) return 1;
+    return 0;
+}
+
+/* x = e, the operation of e assigned straight to x unless x is one of its
+ * operands (the reverse sweep must see the operands' old values). */
+static void lower_assign(Ad *a, Node *out, const Node *s)
+{
+    const Node *t = s->k[0];
+    const Node *e = s->k[1];
+    Node tmp, *kids[2];
+    if (s->op >= 0) {              /* x op= e */
+        tmp = *s;
+        tmp.kind = N_BINOP;
+        kids[0] = (Node *)t;
+        kids[1] = (Node *)e;
+        tmp.k = kids;
+        tmp.n = 2;
+        e = &tmp;
+    }
+    if (t->kind == N_INDEX) {
+        if (t->k[0]->kind != N_NAME) {
+            aderr(a, t->loc, "grad: a store into an indexed element of an element is not supported yet");
+            return;
+        }
+        Node *target = lower_op(a, out, t);   /* x[items], items lowered */
+        Node *v = lower_expr(a, out, e);
+        add(a, out, assign(a, target, v));
+        return;
+    }
+    if (t->kind != N_NAME) {
+        aderr(a, t->loc, "grad: cannot differentiate this assignment");
+        return;
+    }
+    Node *v = lower_op(a, out, e);
+    const char *u = lookup(a, t->str);
+    if (!u) u = declare(a, t->str, fresh(a, "", t->str));
+    if (v && !is_leaf(v) && mentions_name(v, u)) v = bind(a, out, v);
+    add(a, out, set(a, u, v));
+}
+
+static void lower_stmt(Ad *a, Node *out, const Node *s);
+
+/* The statements of b, into out; after a statement that may return, the
+ * rest runs only while the return flag is down. */
+static void lower_stmts(Ad *a, Node *out, const Node *b, int from)
+{
+    for (int i = from; i < b->n; i++) {
+        int before = a->returns;
+        lower_stmt(a, out, b->k[i]);
+        if (a->returns > before && i + 1 < b->n) {
+            Node *c = bind(a, out, add(a, node(a, N_UNOP), name(a, "$ret'flag")));
+            c = out->k[out->n - 1]->k[1];
+            c->op = UN_NOT;
+            Node *rest = block(a);
+            lower_stmts(a, rest, b, i + 1);
+            Node *iff = node(a, N_IF);
+            add(a, add(a, add(a, iff, name(a, out->k[out->n - 1]->k[0]->str)), rest), NULL);
+            add(a, out, iff);
+            return;
+        }
+    }
+}
+
+static Region *region_new(Ad *a)
+{
+    if (a->nreg == a->regcap) {
+        int cap = a->regcap ? a->regcap * 2 : 16;
+        Region *r = realloc(a->reg, (size_t)cap * sizeof *r);
+        if (!r) return NULL;
+        a->reg = r;
+        a->regcap = cap;
+    }
+    Region *r = &a->reg[a->nreg++];
+    memset(r, 0, sizeof *r);
+    return r;
+}
+
+static Region *region_of(Ad *a, const Node *b)
+{
+    for (int i = 0; i < a->nreg; i++)
+        if (a->reg[i].block == b) return &a->reg[i];
+    return NULL;
+}
+
+/* A lowered block; a region (a block of the source) records its locals. */
+static Node *lower_block(Ad *a, const Node *b, int region)
+{
+    Node *out = block(a);
+    Scope s;
+    int r = -1;
+    if (region) {
+        Region *rg = region_new(a);
+        if (rg) {
+            rg->block = out;
+            r = (int)(rg - a->reg);
+        }
+    }
+    scope_push(a, &s, NULL);
+    /* the scope records locals into the region; the region array may move
+     * while lowering nested blocks, so record into a local set first */
+    Names locals = {0};
+    s.locals = &locals;
+    lower_stmts(a, out, b, 0);
+    scope_pop(a);
+    if (r >= 0) a->reg[r].locals = locals;
+    else free(locals.s);
+    return out;
+}
+
+static void lower_stmt(Ad *a, Node *out, const Node *s)
+{
+    Loc keep = a->at;
+    a->at = s->loc;
+    switch (s->kind) {
+    case N_ASSIGN: lower_assign(a, out, s); break;
+    case N_EXPR: add(a, out, add(a, node(a, N_EXPR), rename_tree(a, s->k[0]))); break;
+    case N_BLOCK: add(a, out, lower_block(a, s, 1)); break;
+    case N_IF: {
+        Node *c = lower_expr(a, out, s->k[0]);
+        Node *iff = add(a, add(a, node(a, N_IF), c), lower_block(a, s->k[1], 1));
+        Node *els = NULL;
+        if (s->k[2] && s->k[2]->kind == N_IF) {
+            els = block(a);
+            lower_stmt(a, els, s->k[2]);
+        } else if (s->k[2]) {
+            els = lower_block(a, s->k[2], 1);
+        }
+        add(a, out, add(a, iff, els));
+        break;
+    }
+    case N_FOR: {
+        Node *from = bind(a, out, lower_op(a, out, s->k[0]));
+        Node *to = bind(a, out, lower_op(a, out, s->k[1]));
+        Scope sc;
+        Names dummy = {0};
+        scope_push(a, &sc, &dummy);
+        const char *var = declare(a, s->str, fresh(a, "", s->str));
+        a->loops++;
+        Node *body = lower_block(a, s->k[2], 1);
+        a->loops--;
+        scope_pop(a);
+        free(dummy.s);
+        Node *f = add(a, add(a, add(a, node(a, N_FOR), from), to), body);
+        if (f) f->str = (char *)var;
+        add(a, f, NULL);
+        add(a, out, f);
+        break;
+    }
+    case N_WHILE: {
+        Node *c = lower_expr(a, out, s->k[0]);
+        a->loops++;
+        Node *body = lower_block(a, s->k[1], 1);
+        a->loops--;
+        /* recompute the condition into the same name at the end of the body */
+        Node *again = block(a);
+        Node *c2 = lower_op(a, again, s->k[0]);
+        if (c->kind == N_NAME) add(a, again, set(a, c->str, c2));
+        Node *inner = block(a);
+        add(a, inner, body);
+        for (int i = 0; i < again->n; i++) add(a, inner, again->k[i]);
+        Node *w = add(a, add(a, node(a, N_WHILE), c), inner);
+        add(a, w, NULL);
+        add(a, out, w);
+        break;
+    }
+    case N_RETURN:
+        if (a->loops) {
+            aderr(a, s->loc, "grad: return inside a loop is not supported yet");
+            break;
+        }
+        if (s->n != 1) {
+            aderr(a, s->loc, "grad: a differentiated function must return one value");
+            break;
+        }
+        add(a, out, set(a, "$ret", lower_op(a, out, s->k[0])));
+        add(a, out, set(a, "$ret'flag", num(a, 1)));
+        a->returns++;
+        break;
+    case N_BREAK:
+    case N_CONTINUE:
+        aderr(a, s->loc, "grad: '%s' is not supported in differentiated code yet",
+              s->kind == N_BREAK ? "break" : "continue");
+        break;
+    case N_MASSIGN:
+        aderr(a, s->loc, "grad: multiple assignment is not supported in differentiated code yet");
+        break;
+    default: aderr(a, s->loc, "grad: cannot differentiate this statement");
+    }
+    a->at = keep;
+}
+
+/* -- what a statement does ------------------------------------------------ */
+
+enum { K_OTHER, K_COPY, K_PRIM, K_CALL, K_INDEX, K_STORE, K_ARRAY };
+
+/* The kind of `x = v` and, for primitives, the rule's name and operands. */
+static int classify(Ad *a, const Node *s, const char **prim, const Node ***args, int *nargs)
+{
+    const Node *t = s->k[0], *v = s->k[1];
+    *prim = NULL;
+    *args = NULL;
+    *nargs = 0;
+    if (t->kind == N_INDEX) return K_STORE;
+    if (!v) return K_OTHER;
+    switch (v->kind) {
+    case N_NAME: return K_COPY;
+    case N_BINOP: *prim = prim_binname[v->op]; break;
+    case N_UNOP: *prim = prim_unname[v->op]; break;
+    case N_MATMUL: *prim = "matmul"; break;
+    case N_INDEX: return K_INDEX;
+    case N_ARRAY: return K_ARRAY;
+    case N_CALL: {
+        const char *fn = v->k[0]->str;
+        *args = (const Node **)v->k + 1;
+        *nargs = v->n - 1;
+        *prim = fn;
+        if (!rules_find(a->vm, fn, *nargs, 1) && vm_fnast(a->vm, fn)) return K_CALL;
+        return K_PRIM;
+    }
+    default: return K_OTHER;
+    }
+    *args = (const Node **)v->k;
+    *nargs = v->n;
+    return K_PRIM;
+}
+
+static int varied_leaf(Ad *a, const Node *e) { return e && e->kind == N_NAME && names_has(&a->varied, e->str); }
+
+/* -- pass 2: activity ------------------------------------------------------ */
+
+static int activity(Ad *a, const Node *b)
+{
+    int changed = 0;
+    for (int i = 0; i < b->n; i++) {
+        const Node *s = b->k[i];
+        if (!s) continue;
+        if (s->kind != N_ASSIGN) {
+            for (int j = 0; j < s->n; j++)
+                if (s->k[j] && s->k[j]->kind == N_BLOCK) changed |= activity(a, s->k[j]);
+            if (s->kind == N_BLOCK) changed |= activity(a, s);
+            continue;
+        }
+        const char *prim;
+        const Node **args;
+        int nargs, v = 0;
+        int kind = classify(a, s, &prim, &args, &nargs);
+        const Node *val = s->k[1];
+        switch (kind) {
+        case K_COPY: v = varied_leaf(a, val); break;
+        case K_INDEX: v = varied_leaf(a, val->k[0]); break;
+        case K_STORE: v = varied_leaf(a, val); break;
+        case K_ARRAY:
+            for (int j = 0; j < val->n; j++) v |= varied_leaf(a, val->k[j]);
+            break;
+        case K_PRIM:
+        case K_CALL: {
+            for (int j = 0; j < nargs; j++) v |= varied_leaf(a, args[j]);
+            if (v && kind == K_PRIM) {
+                const Node *r = rules_find(a->vm, prim, nargs, 0);
+                v = r && r->k[r->n - 1]->n > 0;   /* an empty rule: zero */
+            }
+            break;
+        }
+        }
+        const Node *t = s->k[0]->kind == N_INDEX ? s->k[0]->k[0] : s->k[0];
+        if (v && t->kind == N_NAME) changed |= names_add(&a->varied, t->str);
+    }
+    return changed;
+}
+
+/* -- pass 3: rules and needs ------------------------------------------------ */
+
+typedef struct Inst {
+    const Node *rule;
+    const Node **args;
+    int nargs;
+    const char *result;    /* x */
+    const char *dy;
+    const char **contrib;  /* per parameter: contribution temp, NULL inactive */
+    const char **from, **to;
+    int nmap, mapcap;
+} Inst;
+
+static const char *inst_map(Ad *a, Inst *in, const char *n)
+{
+    for (int i = 0; i < in->nmap; i++)
+        if (strcmp(in->from[i], n) == 0) return in->to[i];
+    if (in->nmap == in->mapcap) {
+        int cap = in->mapcap ? in->mapcap * 2 : 8;
+        const char **f = realloc(in->from, (size_t)cap * sizeof *f);
+        if (f) in->from = f;
+        const char **t = realloc(in->to, (size_t)cap * sizeof *t);
+        if (t) in->to = t;
+        if (!f || !t) return n;
+        in->mapcap = cap;
+    }
+    const char *u = fresh(a, "$r'", n);
+    names_add(&a->vars, u);
+    in->from[in->nmap] = n;
+    in->to[in->nmap++] = u;
+    return u;
+}
+
+static int rule_param(const Node *rule, const char *n)
+{
+    for (int i = 0; i < rule->op; i++)
+        if (strcmp(rule->k[i]->str, n) == 0) return i;
+    return -1;
+}
+
+/* The instantiated copy of rule statement e; NULL drops it (the adjoint of
+ * an inactive operand). Primal reads are added to the needed set. */
+static Node *inst(Ad *a, Inst *in, const Node *e)
+{
+    if (!e) return NULL;
+    const Node *rule = in->rule;
+    if (e->kind == N_ASSIGN && e->k[0]->kind == N_NAME && e->k[0]->str[0] == 'd') {
+        int p = rule_param(rule, e->k[0]->str + 1);
+        if (p >= 0) {
+            if (!in->contrib[p]) return NULL;
+            return set(a, in->contrib[p], inst(a, in, e->k[1]));
+        }
+    }
+    if (e->kind == N_NAME) {
+        const char *n = e->str;
+        int p = rule_param(rule, n);
+        if (p >= 0) {
+            const Node *arg = in->args[p];
+            if (arg->kind == N_NAME) names_add(&a->needed, arg->str);
+            return copy(a, arg);
+        }
+        if (strcmp(n, rule->k[rule->op]->str) == 0) {
+            names_add(&a->needed, in->result);
+            return name(a, in->result);
+        }
+        if (strcmp(n, "dy") == 0) return name(a, in->dy);
+        if (rules_is_local(rule, n)) return name(a, inst_map(a, in, n));
+        return copy(a, e);
+    }
+    Node *c = node(a, e->kind);
+    if (!c) return NULL;
+    c->op = e->op;
+    c->loc = a->at;
+    c->num = e->num;
+    c->str = e->str;
+    for (int i = 0; i < e->n; i++) {
+        Node *k = inst(a, in, e->k[i]);
+        if (k || e->kind != N_BLOCK) add(a, c, k);
+    }
+    return c;
+}
+
+static Site *site_new(Ad *a)
+{
+    if (a->nsite == a->sitecap) {
+        int cap = a->sitecap ? a->sitecap * 2 : 32;
+        Site *s = realloc(a->site, (size_t)cap * sizeof *s);
+        if (!s) return NULL;
+        a->site = s;
+        a->sitecap = cap;
+    }
+    Site *s = &a->site[a->nsite++];
+    memset(s, 0, sizeof *s);
+    return s;
+}
+
+static int broadcasting(const char *prim)
+{
+    for (int i = 0; i < BIN__N; i++)
+        if (strcmp(prim, prim_binname[i]) == 0) return 1;
+    return strcmp(prim, "where") == 0 || strcmp(prim, "clip") == 0;
+}
+
+/* Instantiate the rule of active primitive statement s = `x = prim(args)`. */
+static void need_prim(Ad *a, Node *s, const char *prim, const Node **args, int nargs)
+{
+    const Node *rule = rules_find(a->vm, prim, nargs, 0);
+    if (!rule) {
+        aderr(a, s->k[1]->loc, "grad: no derivative rule for '%s' with %d operand%s", prim, nargs,
+              nargs == 1 ? "" : "s");
+        return;
+    }
+    Site *st = site_new(a);
+    if (!st) return;
+    s->num = (double)a->nsite;     /* the statement's Site, 1-based */
+    int np = rule->op;
+    const char *contrib[4] = {0};
+    for (int p = 0; p < np && p < 4; p++)
+        if (varied_leaf(a, args[p])) contrib[p] = fresh(a, "$c'", rule->k[p]->str);
+    Inst in = {rule, args, nargs, s->k[0]->str, fresh(a, "$dy", NULL), contrib, NULL, NULL, 0, 0};
+    names_add(&a->vars, in.dy);
+    st = &a->site[a->nsite - 1];
+    st->rev = inst(a, &in, rule->k[rule->n - 1]);
+    if (st->rev) st->rev->num = 0;
+    for (int p = 0; p < 4; p++) {
+        st->contrib[p] = contrib[p];
+        st->siteof[p] = -1;
+        if (contrib[p]) names_add(&a->vars, contrib[p]);
+    }
+    /* stash the adjoint's name in the block's str: the reverse reads it */
+    if (st->rev) st->rev->str = (char *)in.dy;
+    if (broadcasting(prim)) {
+        int k = 0;
+        for (int p = 0; p < np && p < 3; p++)
+            if (args[p]->kind == N_NAME) st->siteof[p] = k++;
+        st->site = k;
+    }
+    free(in.from);
+    free(in.to);
+}
+
+static void needs(Ad *a, Node *b)
+{
+    for (int i = 0; i < b->n; i++) {
+        Node *s = b->k[i];
+        if (!s) continue;
+        if (s->kind != N_ASSIGN) {
+            for (int j = 0; j < s->n; j++)
+                if (s->k[j] && s->k[j]->kind == N_BLOCK) needs(a, s->k[j]);
+            if (s->kind == N_BLOCK) needs(a, s);
+            continue;
+        }
+        const char *prim;
+        const Node **args;
+        int nargs;
+        int kind = classify(a, s, &prim, &args, &nargs);
+        const Node *t = s->k[0];
+        a->at = s->loc;
+        if (kind == K_STORE) {
+            for (int j = 1; j < t->n; j++) {
+                const Node *it = t->k[j];
+                if (it->kind == N_NAME) names_add(&a->needed, it->str);
+                if (it->kind == N_SLICE)
+                    for (int q = 0; q < 3; q++)
+                        if (it->k[q] && it->k[q]->kind == N_NAME) names_add(&a->needed, it->k[q]->str);
+            }
+            continue;
+        }
+        if (!names_has(&a->varied, t->str)) continue;
+        if (kind == K_PRIM) need_prim(a, s, prim, args, nargs);
+        if (kind == K_INDEX) {
+            const Node *v = s->k[1];
+            names_add(&a->needed, v->k[0]->str);
+            for (int j = 1; j < v->n; j++) {
+                const Node *it = v->k[j];
+                if (it->kind == N_NAME) names_add(&a->needed, it->str);
+                if (it->kind == N_SLICE)
+                    for (int q = 0; q < 3; q++)
+                        if (it->k[q] && it->k[q]->kind == N_NAME) names_add(&a->needed, it->k[q]->str);
+            }
+        }
+    }
+}
+
+/* -- pass 4: the forward sweep --------------------------------------------- */
+
+static Node *push(Ad *a, Node *v) { return add(a, node(a, N_EXPR), call1(a, "%push", v)); }
+
+static Node *pop(Ad *a, const char *var) { return set(a, var, call(a, "%pop", 0, NULL)); }
+
+static const char *pair_name(Ad *a, const Node *fn, const char *which);
+
+static Node *fwd_block(Ad *a, const Node *b, int clear);
+
+static Node *fwd_stmt(Ad *a, const Node *s)
+{
+    Node *out = block(a);
+    a->at = s->loc;
+    switch (s->kind) {
+    case N_ASSIGN: {
+        const Node *t = s->k[0];
+        const char *prim;
+        const Node **args;
+        int nargs;
+        int kind = classify(a, s, &prim, &args, &nargs);
+        if (kind == K_STORE) {
+            const char *x = t->k[0]->str;
+            if (names_has(&a->needed, x)) add(a, out, push(a, copy(a, t)));
+            if (varied_leaf(a, s->k[1])) add(a, out, add(a, node(a, N_EXPR), call1(a, "%shpush", copy(a, s->k[1]))));
+            add(a, out, copy(a, s));
+            break;
+        }
+        const char *x = t->str;
+        if (names_has(&a->needed, x)) add(a, out, push(a, name(a, x)));
+        Node *v = copy(a, s->k[1]);
+        if (kind == K_CALL && names_has(&a->varied, x))
+            v->k[0]->str = (char *)pair_name(a, vm_fnast(a->vm, v->k[0]->str), "fwd");
+        add(a, out, set(a, x, v));
+        if (s->num > 0) {
+            Site *st = &a->site[(int)s->num - 1];
+            if (st->site) {
+                Node *args2[4];
+                int k = 0;
+                args2[k++] = name(a, x);
+                for (int p = 0; p < 3; p++)
+                    if (st->siteof[p] >= 0) args2[k++] = copy(a, args[p]);
+                add(a, out, add(a, node(a, N_EXPR), call(a, "%site", k, args2)));
+            }
+        }
+        break;
+    }
+    case N_IF: {
+        Node *iff = add(a, add(a, node(a, N_IF), copy(a, s->k[0])), fwd_block(a, s->k[1], 1));
+        add(a, iff, s->k[2] ? fwd_block(a, s->k[2], 1) : NULL);
+        add(a, out, iff);
+        add(a, out, push(a, copy(a, s->k[0])));
+        break;
+    }
+    case N_FOR: {
+        const char *n = fresh(a, "$n", NULL);
+        names_add(&a->vars, n);
+        add(a, out, set(a, n, num(a, 0)));
+        Node *body = fwd_block(a, s->k[2], 1);
+        add(a, body, set(a, n, binop(a, BIN_ADD, name(a, n), num(a, 1))));
+        Node *f = add(a, add(a, add(a, node(a, N_FOR), copy(a, s->k[0])), copy(a, s->k[1])), body);
+        if (f) f->str = s->str;
+        add(a, f, NULL);
+        add(a, out, f);
+        Node *le[2] = {copy(a, s->k[0]), name(a, n)};
+        add(a, out, add(a, node(a, N_EXPR), call(a, "%loopend", 2, le)));
+        break;
+    }
+    case N_WHILE: {
+        const char *n = fresh(a, "$n", NULL);
+        names_add(&a->vars, n);
+        add(a, out, set(a, n, num(a, 0)));
+        Node *body = fwd_block(a, s->k[1], 0);
+        add(a, body, set(a, n, binop(a, BIN_ADD, name(a, n), num(a, 1))));
+        Node *w = add(a, add(a, node(a, N_WHILE), copy(a, s->k[0])), body);
+        add(a, w, NULL);
+        add(a, out, w);
+        Node *le[2] = {num(a, 0), name(a, n)};
+        add(a, out, add(a, node(a, N_EXPR), call(a, "%loopend", 2, le)));
+        break;
+    }
+    case N_BLOCK: add(a, out, fwd_block(a, s, 1)); break;
+    default: add(a, out, copy(a, s));
+    }
+    return out;
+}
+
+/* The forward sweep of block b; a region's locals are cleared at its end
+ * (pushed first when the reverse needs them), unless `clear` is 0. */
+static Node *fwd_block(Ad *a, const Node *b, int clear)
+{
+    Node *out = block(a);
+    for (int i = 0; i < b->n; i++) {
+        if (!b->k[i]) continue;
+        Node *s = fwd_stmt(a, b->k[i]);
+        for (int j = 0; s && j < s->n; j++) add(a, out, s->k[j]);
+    }
+    Region *r = clear ? region_of(a, b) : NULL;
+    for (int i = 0; r && i < r->locals.n; i++) {
+        const char *l = r->locals.s[i];
+        if (names_has(&a->needed, l)) add(a, out, push(a, name(a, l)));
+        add(a, out, set(a, l, num(a, 0)));
+    }
+    return out;
+}
+
+/* -- pass 4: the reverse sweep --------------------------------------------- */
+
+static Node *rev_block(Ad *a, const Node *b, int clear);
+
+/* Reverse of `x = v`: take x's adjoint, spread it to the operands, restore
+ * x's old value. */
+static void rev_assign(Ad *a, Node *out, const Node *s)
+{
+    const Node *t = s->k[0], *v = s->k[1];
+    const char *prim;
+    const Node **args;
+    int nargs;
+    int kind = classify(a, s, &prim, &args, &nargs);
+    if (kind == K_STORE) {
+        const char *x = t->k[0]->str;
+        Node *idx = copy(a, t);
+        idx->k[0]->str = (char *)adj(a, x);
+        if (varied_leaf(a, v)) {
+            const char *r = fresh(a, "$st", NULL), *sh = fresh(a, "$sh", NULL);
+            names_add(&a->vars, r);
+            names_add(&a->vars, sh);
+            add(a, out, set(a, sh, call(a, "%shpop", 0, NULL)));
+            Node *take = block(a);
+            add(a, take, set(a, r, copy(a, idx)));
+            add(a, take, assign(a, copy(a, idx), num(a, 0)));
+            Node *zero = block(a);
+            add(a, zero, set(a, r, num(a, 0)));
+            Node *iff = add(a, add(a, add(a, node(a, N_IF), call1(a, "%nz", name(a, adj(a, x)))), take), zero);
+            add(a, out, iff);
+            Node *ra[2] = {name(a, r), name(a, sh)};
+            add(a, out, accumulate(a, v->str, call(a, "%reduce_to", 2, ra)));
+        } else if (names_has(&a->varied, x)) {
+            Node *zero = block(a);
+            add(a, zero, assign(a, copy(a, idx), num(a, 0)));
+            add(a, out, add(a, add(a, add(a, node(a, N_IF), call1(a, "%nz", name(a, adj(a, x)))), zero), NULL));
+        }
+        if (names_has(&a->needed, x)) add(a, out, assign(a, copy(a, t), call(a, "%pop", 0, NULL)));
+        return;
+    }
+    const char *x = t->str;
+    if (names_has(&a->varied, x)) {
+        const char *dy = fresh(a, "$dy", NULL);
+        names_add(&a->vars, dy);
+        add(a, out, set(a, dy, name(a, adj(a, x))));
+        add(a, out, set(a, adj(a, x), num(a, 0)));
+        switch (kind) {
+        case K_COPY: add(a, out, accumulate(a, v->str, name(a, dy))); break;
+        case K_PRIM:
+            if (s->num > 0) {
+                Site *st = &a->site[(int)s->num - 1];
+                const char *sv = NULL;
+                if (st->site) {
+                    sv = fresh(a, "$s", NULL);
+                    names_add(&a->vars, sv);
+                    add(a, out, set(a, sv, call1(a, "%unsite", num(a, st->site))));
+                }
+                add(a, out, set(a, st->rev->str, name(a, dy)));
+                for (int p = 0; p < 4; p++)
+                    if (st->contrib[p]) add(a, out, set(a, st->contrib[p], num(a, 0)));
+                add(a, out, copy(a, st->rev));
+                for (int p = 0; p < 4; p++) {
+                    if (!st->contrib[p]) continue;
+                    Node *c = name(a, st->contrib[p]);
+                    if (sv && st->siteof[p] >= 0) {
+                        Node *ra[3] = {c, name(a, sv), num(a, st->siteof[p])};
+                        c = call(a, "%reduce", 3, ra);
+                    }
+                    add(a, out, accumulate(a, args[p]->str, c));
+                }
+            }
+            break;
+        case K_CALL: {
+            const Node *fn = vm_fnast(a->vm, v->k[0]->str);
+            const char *g = fresh(a, "$g", NULL);
+            names_add(&a->vars, g);
+            add(a, out, set(a, g, call1(a, pair_name(a, fn, "rev"), name(a, dy))));
+            int np = fn->n - 1;
+            for (int p = 0; p < nargs; p++) {
+                if (!varied_leaf(a, args[p])) continue;
+                Node *gp = name(a, g);
+                if (np > 1) gp = add(a, add(a, node(a, N_INDEX), gp), num(a, p));
+                add(a, out, accumulate(a, args[p]->str, gp));
+            }
+            break;
+        }
+        case K_INDEX: {
+            if (!varied_leaf(a, v->k[0])) break;
+            const char *y = v->k[0]->str, *dyy = adj(a, y);
+            Node *body = block(a);
+            Node *ma[2] = {name(a, dyy), name(a, y)};
+            add(a, body, set(a, dyy, call(a, "%mat", 2, ma)));
+            Node *idx = copy(a, v);
+            idx->k[0]->str = (char *)dyy;
+            add(a, body, assign(a, idx, binop(a, BIN_ADD, copy(a, idx), name(a, dy))));
+            add(a, out, add(a, add(a, add(a, node(a, N_IF), call1(a, "%nz", name(a, dy))), body), NULL));
+            break;
+        }
+        case K_ARRAY: {
+            Node *body = block(a);
+            for (int j = 0; j < v->n; j++) {
+                if (!varied_leaf(a, v->k[j])) continue;
+                Node *ij = add(a, add(a, node(a, N_INDEX), name(a, dy)), num(a, j));
+                add(a, body, accumulate(a, v->k[j]->str, ij));
+            }
+            add(a, out, add(a, add(a, add(a, node(a, N_IF), call1(a, "%nz", name(a, dy))), body), NULL));
+            break;
+        }
+        }
+    }
+    if (names_has(&a->needed, x)) add(a, out, pop(a, x));
+}
+
+static Node *rev_stmt(Ad *a, const Node *s)
+{
+    Node *out = block(a);
+    a->at = s->loc;
+    switch (s->kind) {
+    case N_ASSIGN: rev_assign(a, out, s); break;
+    case N_IF: {
+        const char *c = fresh(a, "$if", NULL);
+        names_add(&a->vars, c);
+        add(a, out, pop(a, c));
+        Node *iff = add(a, add(a, node(a, N_IF), name(a, c)), rev_block(a, s->k[1], 1));
+        add(a, iff, s->k[2] ? rev_block(a, s->k[2], 1) : NULL);
+        add(a, out, iff);
+        break;
+    }
+    case N_FOR:
+    case N_WHILE: {
+        const char *n = fresh(a, "$n", NULL), *st = fresh(a, "$a", NULL), *k = fresh(a, "$k", NULL);
+        names_add(&a->vars, n);
+        names_add(&a->vars, st);
+        add(a, out, pop(a, n));
+        add(a, out, pop(a, st));
+        Node *body = block(a);
+        if (s->kind == N_FOR) {   /* i = start + n - 1 - k */
+            Node *i = binop(a, BIN_SUB, binop(a, BIN_ADD, name(a, st), name(a, n)),
+                            binop(a, BIN_ADD, name(a, k), num(a, 1)));
+            add(a, body, set(a, s->str, i));
+        }
+        Node *rb = rev_block(a, s->kind == N_FOR ? s->k[2] : s->k[1], s->kind == N_FOR);
+        for (int j = 0; rb && j < rb->n; j++) add(a, body, rb->k[j]);
+        Node *f = add(a, add(a, add(a, node(a, N_FOR), num(a, 0)), name(a, n)), body);
+        if (f) f->str = (char *)k;
+        add(a, f, NULL);
+        add(a, out, f);
+        break;
+    }
+    case N_BLOCK: add(a, out, rev_block(a, s, 1)); break;
+    default: break;                 /* expression statements: nothing */
+    }
+    return out;
+}
+
+/* The reverse sweep of block b: restore the locals the forward cleared,
+ * reverse the statements, then free the region's locals and adjoints. */
+static Node *rev_block(Ad *a, const Node *b, int clear)
+{
+    Node *out = block(a);
+    Region *r = clear ? region_of(a, b) : NULL;
+    for (int i = r ? r->locals.n - 1 : -1; i >= 0; i--) {
+        const char *l = r->locals.s[i];
+        if (names_has(&a->needed, l)) add(a, out, pop(a, l));
+    }
+    for (int i = b->n - 1; i >= 0; i--) {
+        if (!b->k[i]) continue;
+        Node *s = rev_stmt(a, b->k[i]);
+        for (int j = 0; s && j < s->n; j++) add(a, out, s->k[j]);
+    }
+    r = clear ? region_of(a, b) : NULL;
+    for (int i = 0; r && i < r->locals.n; i++) {
+        add(a, out, set(a, r->locals.s[i], num(a, 0)));
+        add(a, out, set(a, adj(a, r->locals.s[i]), num(a, 0)));
+    }
+    return out;
+}
+
+/* -- functions ------------------------------------------------------------ */
+
+static void reset(Ad *a)
+{
+    for (int i = 0; i < a->nreg; i++) free(a->reg[i].locals.s);
+    free(a->reg);
+    free(a->site);
+    free(a->varied.s);
+    free(a->needed.s);
+    free(a->vars.s);
+    a->reg = NULL;
+    a->site = NULL;
+    a->nreg = a->regcap = a->nsite = a->sitecap = 0;
+    memset(&a->varied, 0, sizeof a->varied);
+    memset(&a->needed, 0, sizeof a->needed);
+    memset(&a->vars, 0, sizeof a->vars);
+    a->returns = a->loops = 0;
+}
+
+/* name'fwd@mask / name'rev@mask: the global holding a pair's function */
+static const char *pair_key(Ad *a, const Node *fn, const char *which, unsigned mask)
+{
+    char buf[512];
+    snprintf(buf, sizeof buf, "%s'%s@%p#%x", fn->str, which, (const void *)fn, mask);
+    return arena_strdup(a->ar, buf, strlen(buf));
+}
+
+/* `var = 0` for every variable, so all live at function level. */
+static void declare_all(Ad *a, Node *body, const Node *fn)
+{
+    int np = fn->n - 1;
+    for (int i = 0; i < a->vars.n; i++) {
+        int param = 0;
+        for (int p = 0; p < np; p++) param |= strcmp(fn->k[p]->str, a->vars.s[i]) == 0;
+        if (!param) add(a, body, set(a, a->vars.s[i], num(a, 0)));
+    }
+}
+
+static void collect_vars(Ad *a, const Node *e)
+{
+    if (!e) return;
+    if ((e->kind == N_ASSIGN) && e->k[0]->kind == N_NAME) names_add(&a->vars, e->k[0]->str);
+    if (e->kind == N_FOR && e->str) names_add(&a->vars, e->str);
+    for (int i = 0; i < e->n; i++) collect_vars(a, e->k[i]);
+}
+
+static int build_pair(Ad *a, const Node *fn, unsigned mask);
+
+/* The pair of fn for the parameters in mask, built once per VM. */
+static const char *pair_name(Ad *a, const Node *fn, const char *which)
+{
+    unsigned all = (1u << (fn->n - 1)) - 1;
+    const char *key = pair_key(a, fn, which, all);
+    if (vm_findglobal(a->vm, key) < 0) build_pair(a, fn, all);
+    return key;
+}
+
+static Proto *compile_fn(Ad *a, Node *f, const char *global)
+{
+    Proto *p = compile_function(a->vm, f, a->src, a->errs);
+    if (!p) {
+        a->nerrs++;
+        return NULL;
+    }
+    int g = vm_global(a->vm, global);
+    if (g < 0) {
+        a->nerrs++;
+        return NULL;
+    }
+    a->vm->g[g].t = T_FN;
+    a->vm->g[g].u.fn = p;
+    return p;
+}
+
+/* Build fn'fwd and fn'rev for the parameters in mask. */
+static int build_pair(Ad *a, const Node *fn, unsigned mask)
+{
+    const char *kf = pair_key(a, fn, "fwd", mask), *kr = pair_key(a, fn, "rev", mask);
+    /* register both names first: recursion refers to them */
+    if (vm_global(a->vm, kf) < 0 || vm_global(a->vm, kr) < 0) return -1;
+    Ad sub = *a;                 /* a fresh per-function state */
+    sub.scope = NULL;
+    sub.reg = NULL;
+    sub.site = NULL;
+    sub.nreg = sub.regcap = sub.nsite = sub.sitecap = 0;
+    memset(&sub.varied, 0, sizeof sub.varied);
+    memset(&sub.needed, 0, sizeof sub.needed);
+    memset(&sub.vars, 0, sizeof sub.vars);
+    sub.returns = sub.loops = 0;
+    Ad *b = &sub;
+    b->at = fn->loc;
+    int np = fn->n - 1;
+    Scope top;
+    Names params = {0};
+    scope_push(b, &top, &params);
+    for (int p = 0; p < np; p++) declare(b, fn->k[p]->str, fn->k[p]->str);
+    names_add(&b->vars, "$ret");
+    names_add(&b->vars, "$ret'flag");
+    Node *body = lower_block(b, fn->k[np], 0);
+    scope_pop(b);
+    free(params.s);
+    for (int p = 0; p < np; p++)
+        if (mask & (1u << p)) names_add(&b->varied, fn->k[p]->str);
+    if (b->nerrs) goto done;
+    while (activity(b, body)) {
+    }
+    needs(b, body);
+    if (b->nerrs) goto done;
+    /* forward: the lowered code with pushes, then the values the reverse
+     * starts from */
+    b->at = fn->loc;
+    Node *fb = fwd_block(b, body, 0);
+    Node *rb = rev_block(b, body, 0);
+    collect_vars(b, fb);
+    collect_vars(b, rb);
+    for (int p = 0; p < np; p++) names_add(&b->vars, adj(b, fn->k[p]->str)); /* zero if inactive */
+    Node *fwd = node(b, N_FN), *fwdbody = block(b);
+    if (fwd) fwd->str = (char *)kf;
+    for (int p = 0; p < np; p++) add(b, fwd, copy(b, fn->k[p]));
+    declare_all(b, fwdbody, fn);
+    for (int i = 0; fb && i < fb->n; i++) add(b, fwdbody, fb->k[i]);
+    for (int i = 0; i < b->needed.n; i++) add(b, fwdbody, push(b, name(b, b->needed.s[i])));
+    Node *ret = add(b, node(b, N_RETURN), name(b, "$ret"));
+    add(b, fwdbody, ret);
+    add(b, fwd, fwdbody);
+    /* reverse: restore, seed, reverse sweep, the parameters' adjoints */
+    Node *rev = node(b, N_FN), *revbody = block(b);
+    if (rev) rev->str = (char *)kr;
+    add(b, rev, name(b, "$seed"));
+    Node *revf = node(b, N_FN);   /* declare_all skips only $seed */
+    add(b, revf, name(b, "$seed"));
+    declare_all(b, revbody, revf);
+    for (int i = b->needed.n - 1; i >= 0; i--) add(b, revbody, pop(b, b->needed.s[i]));
+    add(b, revbody, set(b, adj(b, "$ret"), name(b, "$seed")));
+    for (int i = 0; rb && i < rb->n; i++) add(b, revbody, rb->k[i]);
+    Node *rr = node(b, N_RETURN);
+    for (int p = 0; p < np; p++) add(b, rr, name(b, adj(b, fn->k[p]->str)));
+    if (np == 0) add(b, rr, num(b, 0));
+    add(b, revbody, rr);
+    add(b, rev, revbody);
+    if (!b->nerrs) compile_fn(b, fwd, kf);
+    if (!b->nerrs) compile_fn(b, rev, kr);
+done:
+    a->nerrs = b->nerrs;
+    a->counter = b->counter;
+    reset(b);
+    return a->nerrs ? -1 : 0;
+}
+
+Proto *ad_grad(Vm *vm, const Node *fn, const int *wrt, int nwrt, int value, const Source *src, Loc at,
+               Sbuf *errs)
+{
+    Ad a;
+    memset(&a, 0, sizeof a);
+    a.vm = vm;
+    a.src = src;
+    a.errs = errs;
+    a.at = at;
+    a.ar = arena_new();
+    if (!a.ar) return NULL;
+    if (rules_load(vm, errs)) {
+        arena_free(a.ar);
+        return NULL;
+    }
+    unsigned mask = 0;
+    for (int i = 0; i < nwrt; i++) mask |= 1u << wrt[i];
+    Proto *p = NULL;
+    const char *kf = pair_key(&a, fn, "fwd", mask), *kr = pair_key(&a, fn, "rev", mask);
+    if (vm_findglobal(vm, kf) < 0 && build_pair(&a, fn, mask)) goto out;
+    /* G(params) { y = f'fwd(params); %scalar(y); g = f'rev(1); return ... } */
+    int np = fn->n - 1;
+    Node *g = node(&a, N_FN), *body = block(&a);
+    char gname[256];
+    snprintf(gname, sizeof gname, "%s(%s)", value ? "value_and_grad" : "grad", fn->str);
+    if (g) g->str = arena_strdup(a.ar, gname, strlen(gname));
+    Node *fargs[64];
+    for (int p = 0; p < np && p < 64; p++) {
+        add(&a, g, copy(&a, fn->k[p]));
+        fargs[p] = copy(&a, fn->k[p]);
+    }
+    add(&a, body, set(&a, "$y", call1(&a, "%scalar", call(&a, kf, np, fargs))));
+    add(&a, body, set(&a, "$g", call1(&a, kr, num(&a, 1))));
+    Node *r = node(&a, N_RETURN);
+    if (value) add(&a, r, name(&a, "$y"));
+    for (int i = 0; i < nwrt; i++) {
+        Node *gi = name(&a, "$g");
+        if (np > 1) gi = add(&a, add(&a, node(&a, N_INDEX), gi), num(&a, wrt[i]));
+        add(&a, r, gi);
+    }
+    add(&a, body, r);
+    add(&a, g, body);
+    if (!a.nerrs) p = compile_function(vm, g, src, errs);
+out:
+    arena_free(a.ar);
+    return p;
+}

@@ -1,0 +1,335 @@
+/* tape.c: the AD tape and the intrinsics of differentiated code.
+ *
+ * Cached values are references: pushing a value the forward sweep is about
+ * to overwrite costs no copy, and copy on write keeps it immutable. Shapes
+ * needed to sum adjoints back over broadcasts go to a byte stack, written
+ * so they read back in reverse: a record is its shapes (dims, then the
+ * dimension count) followed by one flags byte saying which operands
+ * differed from the result's shape. */
+#include "tape.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "array.h"
+
+static size_t cost(const Value *v)
+{
+    return sizeof(Value) + (v->t == T_ARR ? (size_t)v->u.a->n * sizeof(double) : 0);
+}
+
+static void account(Tape *t)
+{
+    size_t now = t->bytes + t->nb;
+    if (now > t->bytes_peak) t->bytes_peak = now;
+}
+
+void tape_clear(Ctx *c)
+{
+    Tape *t = &c->tape;
+    while (t->n) val_decref(c, &t->v[--t->n]);
+    free(t->v);
+    free(t->b);
+    t->v = NULL;
+    t->b = NULL;
+    t->cap = t->bcap = t->nb = 0;
+    t->bytes = 0;
+}
+
+static int push(Ctx *c, const Value *v)
+{
+    Tape *t = &c->tape;
+    if (t->n == t->cap) {
+        size_t cap = t->cap ? t->cap * 2 : 1024;
+        Value *nv = realloc(t->v, cap * sizeof *nv);
+        if (!nv) return ctx_err(c, "out of memory growing the AD tape");
+        t->v = nv;
+        t->cap = cap;
+    }
+    val_incref(v);
+    t->v[t->n++] = *v;
+    t->bytes += cost(v);
+    t->pushes++;
+    account(t);
+    return 0;
+}
+
+static int pop(Ctx *c, Value *out)
+{
+    Tape *t = &c->tape;
+    if (!t->n) return ctx_err(c, "internal error: the AD tape is empty");
+    *out = t->v[--t->n];
+    t->bytes -= cost(out);
+    return 0;
+}
+
+static int bytes_put(Ctx *c, const void *p, size_t n)
+{
+    Tape *t = &c->tape;
+    if (t->nb + n > t->bcap) {
+        size_t cap = t->bcap ? t->bcap * 2 : 4096;
+        while (cap < t->nb + n) cap *= 2;
+        unsigned char *b = realloc(t->b, cap);
+        if (!b) return ctx_err(c, "out of memory growing the AD tape");
+        t->b = b;
+        t->bcap = cap;
+    }
+    memcpy(t->b + t->nb, p, n);
+    t->nb += n;
+    account(t);
+    return 0;
+}
+
+static int bytes_take(Ctx *c, void *p, size_t n)
+{
+    Tape *t = &c->tape;
+    if (t->nb < n) return ctx_err(c, "internal error: the AD shape tape is empty");
+    t->nb -= n;
+    memcpy(p, t->b + t->nb, n);
+    return 0;
+}
+
+static int nd_of(const Value *v) { return v->t == T_ARR ? v->u.a->nd : 0; }
+
+static int same_shape(const Value *a, const Value *b)
+{
+    int nd = nd_of(a);
+    if (nd != nd_of(b)) return 0;
+    return nd == 0 || arr_sameshape(a->u.a, nd, b->u.a->shape);
+}
+
+static int shape_put(Ctx *c, const Value *v)
+{
+    unsigned char nd = (unsigned char)nd_of(v);
+    if (nd && bytes_put(c, v->u.a->shape, nd * sizeof(int64_t))) return -1;
+    return bytes_put(c, &nd, 1);
+}
+
+/* A shape read back, as the 1-d array of its extents. */
+static int shape_take(Ctx *c, Value *out)
+{
+    unsigned char nd = 0;
+    int64_t dims[DIAL_MAXDIM];
+    if (bytes_take(c, &nd, 1) || nd > DIAL_MAXDIM || bytes_take(c, dims, nd * sizeof(int64_t)))
+        return -1;
+    int64_t n = nd;
+    Arr *a = arr_new(c, 1, &n);
+    if (!a) return -1;
+    for (int i = 0; i < nd; i++) a->d[i] = (double)dims[i];
+    *out = val_arr(a);
+    return 0;
+}
+
+/* c summed down to `shape` (an array of extents), undoing broadcasting. */
+static int reduce_to(Ctx *c, const Value *v, const Value *shape, Value *out)
+{
+    if (v->t != T_ARR || shape->t != T_ARR) {
+        val_incref(v);
+        *out = *v;
+        return 0;
+    }
+    const Arr *a = v->u.a;
+    int nd = (int)shape->u.a->n;
+    int64_t dims[DIAL_MAXDIM], stride[DIAL_MAXDIM];
+    for (int i = 0; i < nd; i++) dims[i] = (int64_t)shape->u.a->d[i];
+    if (nd == a->nd && arr_sameshape(a, nd, dims)) {
+        val_incref(v);
+        *out = *v;
+        return 0;
+    }
+    int lead = a->nd - nd;
+    if (lead < 0) return ctx_err(c, "internal error: adjoint of shape with fewer dimensions");
+    int64_t n = 1;
+    for (int i = nd - 1; i >= 0; i--) {
+        stride[i] = dims[i] == 1 ? 0 : n;
+        n *= dims[i];
+    }
+    double *acc = nd ? NULL : &out->u.n;
+    Arr *r = NULL;
+    if (nd) {
+        if (!(r = arr_full(c, nd, dims, 0))) return -1;
+        acc = r->d;
+    } else {
+        out->u.n = 0;
+    }
+    int64_t idx[DIAL_MAXDIM] = {0};
+    int64_t off = 0;
+    for (int64_t k = 0; k < a->n; k++) {
+        acc[off] += a->d[k];
+        for (int ax = a->nd - 1; ax >= 0; ax--) {      /* odometer */
+            int t = ax - lead;
+            int64_t st = t >= 0 ? stride[t] : 0;
+            if (++idx[ax] < a->shape[ax]) {
+                off += st;
+                break;
+            }
+            off -= st * (idx[ax] - 1);
+            idx[ax] = 0;
+        }
+    }
+    if (r) *out = val_arr(r);
+    else out->t = T_NUM;
+    return 0;
+}
+
+/* -- the intrinsics ------------------------------------------------------ */
+
+static int in_push(Ctx *c, const Value *a, int n, Value *out)
+{
+    (void)n;
+    *out = val_num(0);
+    return push(c, &a[0]);
+}
+
+static int in_pop(Ctx *c, const Value *a, int n, Value *out)
+{
+    (void)a, (void)n;
+    return pop(c, out);
+}
+
+/* %loopend(start, count): what the reverse of a loop needs. */
+static int in_loopend(Ctx *c, const Value *a, int n, Value *out)
+{
+    (void)n;
+    *out = val_num(0);
+    if (a[1].t == T_NUM) c->tape.taped_steps += (size_t)a[1].u.n;
+    return push(c, &a[0]) || push(c, &a[1]) ? -1 : 0;
+}
+
+/* %site(y, a1, ..., ak): which operands broadcast into y, with shapes. */
+static int in_site(Ctx *c, const Value *a, int n, Value *out)
+{
+    unsigned char flags = 0;
+    *out = val_num(0);
+    for (int i = 1; i < n; i++) {
+        if (same_shape(&a[i], &a[0])) continue;
+        flags |= (unsigned char)(1 << (i - 1));
+        if (shape_put(c, &a[i])) return -1;
+    }
+    return bytes_put(c, &flags, 1);
+}
+
+/* %unsite(k): 0 when no operand broadcast, else a tuple of k entries,
+ * each 0 or the operand's shape. */
+static int in_unsite(Ctx *c, const Value *a, int n, Value *out)
+{
+    unsigned char flags = 0;
+    (void)n;
+    if (bytes_take(c, &flags, 1)) return -1;
+    if (!flags) {
+        *out = val_num(0);
+        return 0;
+    }
+    int k = (int)a[0].u.n;
+    Tuple *t = tup_new(c, k);
+    if (!t) return -1;
+    Value tv = {T_TUPLE, {.tu = t}};
+    for (int i = k - 1; i >= 0; i--) {
+        t->v[i] = val_num(0);
+        if ((flags & (1 << i)) && shape_take(c, &t->v[i])) {
+            val_decref(c, &tv);
+            return -1;
+        }
+    }
+    *out = tv;
+    return 0;
+}
+
+/* %reduce(contribution, site, j) */
+static int in_reduce(Ctx *c, const Value *a, int n, Value *out)
+{
+    (void)n;
+    if (a[1].t != T_TUPLE) {
+        val_incref(&a[0]);
+        *out = a[0];
+        return 0;
+    }
+    return reduce_to(c, &a[0], &a[1].u.tu->v[(int)a[2].u.n], out);
+}
+
+static int in_shpush(Ctx *c, const Value *a, int n, Value *out)
+{
+    (void)n;
+    *out = val_num(0);
+    return shape_put(c, &a[0]);
+}
+
+static int in_shpop(Ctx *c, const Value *a, int n, Value *out)
+{
+    (void)a, (void)n;
+    return shape_take(c, out);
+}
+
+static int in_reduce_to(Ctx *c, const Value *a, int n, Value *out)
+{
+    (void)n;
+    return reduce_to(c, &a[0], &a[1], out);
+}
+
+/* %mat(d, x): an adjoint ready for indexed accumulation: d itself when it
+ * is an array, else zeros of x's shape. */
+static int in_mat(Ctx *c, const Value *a, int n, Value *out)
+{
+    (void)n;
+    if (a[0].t == T_ARR || a[1].t != T_ARR) {
+        val_incref(&a[0]);
+        *out = a[0];
+        return 0;
+    }
+    Arr *z = arr_full(c, a[1].u.a->nd, a[1].u.a->shape, 0);
+    if (!z) return -1;
+    *out = val_arr(z);
+    return 0;
+}
+
+/* %nz(d): whether an adjoint may be non-zero (arrays are not inspected). */
+static int in_nz(Ctx *c, const Value *a, int n, Value *out)
+{
+    (void)c, (void)n;
+    *out = val_num(a[0].t != T_NUM || a[0].u.n != 0);
+    return 0;
+}
+
+/* %scalar(y): grad needs a function returning a number. */
+static int in_scalar(Ctx *c, const Value *a, int n, Value *out)
+{
+    (void)n;
+    if (a[0].t == T_ARR) {
+        Sbuf b;
+        sb_init(&b);
+        fmt_shape(&b, a[0].u.a->nd, a[0].u.a->shape);
+        ctx_err(c, "grad: the function must return a number, but it returned an array of shape %s",
+                sb_str(&b));
+        sb_free(&b);
+        return -1;
+    }
+    if (a[0].t != T_NUM)
+        return ctx_err(c, "grad: the function must return a number, but it returned a %s",
+                       val_typename(&a[0]));
+    val_incref(&a[0]);
+    *out = a[0];
+    return 0;
+}
+
+const Builtin intrinsics[] = {
+    {"%push", in_push, 1, 1, -1, -1},
+    {"%pop", in_pop, 0, 0, -1, -1},
+    {"%loopend", in_loopend, 2, 2, -1, -1},
+    {"%site", in_site, 2, 4, -1, -1},
+    {"%unsite", in_unsite, 1, 1, -1, -1},
+    {"%reduce", in_reduce, 3, 3, -1, -1},
+    {"%shpush", in_shpush, 1, 1, -1, -1},
+    {"%shpop", in_shpop, 0, 0, -1, -1},
+    {"%reduce_to", in_reduce_to, 2, 2, -1, -1},
+    {"%mat", in_mat, 2, 2, -1, -1},
+    {"%nz", in_nz, 1, 1, -1, -1},
+    {"%scalar", in_scalar, 1, 1, -1, -1},
+    {NULL, NULL, 0, 0, -1, -1},
+};
+
+int intrinsic_find(const char *name)
+{
+    for (int i = 0; intrinsics[i].name; i++)
+        if (strcmp(intrinsics[i].name, name) == 0) return i;
+    return -1;
+}
