@@ -4,11 +4,11 @@
  * name the builtin. */
 #include "builtins.h"
 
-#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "array.h"
+#include "io.h"
 
 /* -- helpers --------------------------------------------------------------- */
 
@@ -87,6 +87,30 @@ static int shape_args(Ctx *c, const char *name, const Value *args, int n, int un
     }
     *nd = (int)count;
     return 0;
+}
+
+/* An axis of an array of nd dimensions; a negative one counts from the
+ * end. The message is NumPy's. */
+static int axis_arg(Ctx *c, const char *name, const Value *v, int nd, int *axis)
+{
+    int64_t ax;
+    if (int_arg(c, name, "axis", v, -(double)ARR_MAXN, (double)ARR_MAXN, &ax)) return -1;
+    if (ax < -nd || ax >= nd)
+        return ctx_err(c, "axis %lld is out of bounds for array of dimension %d", (long long)ax,
+                       nd);
+    *axis = (int)(ax < 0 ? ax + nd : ax);
+    return 0;
+}
+
+/* The array seen as outer x len x inner around axis ax: returns len. */
+static int64_t axis_split(const int64_t *shape, int nd, int ax, int64_t *outer, int64_t *inner)
+{
+    *outer = *inner = 1;
+    for (int k = 0; k < nd; k++) {
+        if (k < ax) *outer *= shape[k];
+        if (k > ax) *inner *= shape[k];
+    }
+    return shape[ax];
 }
 
 /* A new array (or a number for 0 dimensions) filled with v. Allocation
@@ -237,6 +261,20 @@ static int bi_linspace(Ctx *c, const Value *args, int n, Value *out)
     return 0;
 }
 
+/* The n x m identity (m = n by default). */
+static int bi_eye(Ctx *c, const Value *args, int n, Value *out)
+{
+    int64_t shape[2];
+    for (int i = 0; i < 2; i++)
+        if (int_arg(c, "eye", "dimension", &args[i < n ? i : 0], 0, (double)ARR_MAXN, &shape[i]))
+            return -1;
+    Arr *r = arr_full(c, 2, shape, 0);
+    if (!r) return -1;
+    for (int64_t i = 0; i < shape[0] && i < shape[1]; i++) r->d[i * shape[1] + i] = 1;
+    *out = val_arr(r);
+    return 0;
+}
+
 static int bi_reshape(Ctx *c, const Value *args, int n, Value *out)
 {
     if (args[0].t != T_NUM && args[0].t != T_ARR) return type_err(c, "reshape", &args[0]);
@@ -364,20 +402,13 @@ static int reduce(Ctx *c, int kind, const Value *args, int n, Value *out)
     const Arr *a = v->t == T_ARR ? v->u.a : NULL;
     int nd = a ? a->nd : 0;
     const double *d = a ? a->d : &v->u.n;
-    int64_t ax = -1, outer = 1, inner = 1, len = a ? a->n : 1, shape[DIAL_MAXDIM];
+    int ax = -1;
+    int64_t outer = 1, inner = 1, len = a ? a->n : 1, shape[DIAL_MAXDIM];
     if (n == 2) {
-        if (int_arg(c, name, "axis", &args[1], -(double)ARR_MAXN, (double)ARR_MAXN, &ax))
-            return -1;
-        if (ax < -nd || ax >= nd)
-            return ctx_err(c, "axis %lld is out of bounds for array of dimension %d",
-                           (long long)ax, nd);
-        if (ax < 0) ax += nd;
-        len = a->shape[ax];
-        for (int k = 0; k < nd; k++) {
-            if (k < ax) outer *= a->shape[k];
-            if (k > ax) inner *= a->shape[k];
+        if (axis_arg(c, name, &args[1], nd, &ax)) return -1;
+        len = axis_split(a->shape, nd, ax, &outer, &inner);
+        for (int k = 0; k < nd; k++)
             if (k != ax) shape[k - (k > ax)] = a->shape[k];
-        }
     }
     if (len == 0 && kind >= RED_MAX) return ctx_err(c, "%s of an empty array", name);
     if (ax < 0 || nd == 1) {
@@ -404,6 +435,82 @@ REDUCTION(mean, RED_MEAN)
 REDUCTION(max, RED_MAX)
 REDUCTION(min, RED_MIN)
 REDUCTION(argmax, RED_ARGMAX)
+
+/* Running sums in order, as NumPy's add.accumulate (r[0] = a[0], so -0
+ * stays -0): of the flattened array, or along an axis. A number is a
+ * one-element 1-d array. */
+static int bi_cumsum(Ctx *c, const Value *args, int n, Value *out)
+{
+    const Value *v = &args[0];
+    if (v->t != T_NUM && v->t != T_ARR) return type_err(c, "cumsum", v);
+    const Arr *a = v->t == T_ARR ? v->u.a : NULL;
+    int64_t count = a ? a->n : 1, outer = 1, len = count, inner = 1;
+    int nd = a ? a->nd : 1, ax = 0;
+    const int64_t *shape = a ? a->shape : &count;
+    const double *d = a ? a->d : &v->u.n;
+    if (n == 2) {
+        if (axis_arg(c, "cumsum", &args[1], nd, &ax)) return -1;
+        len = axis_split(shape, nd, ax, &outer, &inner);
+    }
+    Arr *r = n == 2 ? arr_new(c, nd, shape) : vector(c, count);
+    if (!r) return -1;
+    for (int64_t o = 0; o < outer && len; o++) {
+        const double *x = d + o * len * inner;
+        double *y = r->d + o * len * inner;
+        memcpy(y, x, (size_t)inner * sizeof *y);
+        for (int64_t k = inner; k < len * inner; k++) y[k] = y[k - inner] + x[k];
+    }
+    *out = val_arr(r);
+    return 0;
+}
+
+/* The squares of a block of d scaled by 2^-e, summed as arr_sum does. */
+typedef struct Scaled {
+    const double *d;
+    int e;
+} Scaled;
+
+static double scaled_squares(void *ctx, int64_t lo, int64_t m)
+{
+    const Scaled *s = ctx;
+    double sq[128];
+    for (int64_t i = 0; i < m; i++) {
+        double x = ldexp(s->d[lo + i], -s->e);
+        sq[i] = x * x;
+    }
+    return arr_sum_block(sq, m);
+}
+
+/* The 2-norm of the flattened array, without overflow or underflow: with
+ * 2^e the power of two just above max |a|, it is 2^e sqrt(sum((a 2^-e)^2)),
+ * the sum pairwise as sum's. Scaling by a power of two is exact, so where
+ * sqrt(sum(a * a)) neither overflows nor underflows the two agree bit for
+ * bit. A nan gives nan, else an inf gives inf (as NumPy's norm). */
+static int bi_norm(Ctx *c, const Value *args, int n, Value *out)
+{
+    (void)n;
+    const Value *v = &args[0];
+    if (v->t != T_NUM && v->t != T_ARR) return type_err(c, "norm", v);
+    const double *d = v->t == T_ARR ? v->u.a->d : &v->u.n;
+    int64_t count = v->t == T_ARR ? v->u.a->n : 1;
+    double big = 0;
+    for (int64_t i = 0; i < count; i++) {
+        double x = fabs(d[i]);
+        if (isnan(x)) {
+            *out = val_num(x);
+            return 0;
+        }
+        if (x > big) big = x;
+    }
+    if (big == 0 || isinf(big)) {
+        *out = val_num(big);
+        return 0;
+    }
+    Scaled s = {d, 0};
+    frexp(big, &s.e);
+    *out = val_num(ldexp(sqrt(arr_pairwise(count, scaled_squares, &s)), s.e));
+    return 0;
+}
 
 /* -- rearranging and combining ---------------------------------------------- */
 
@@ -474,6 +581,28 @@ static int bi_where(Ctx *c, const Value *args, int n, Value *out)
     (void)n;
     Value r = val_nil();
     if (val_where(c, &r, &args[0], &args[1], &args[2])) return -1;
+    *out = r;
+    return 0;
+}
+
+/* minimum(maximum(a, lo), hi), as NumPy's clip: a nan anywhere gives nan,
+ * and lo > hi gives hi. */
+static int bi_clip(Ctx *c, const Value *args, int n, Value *out)
+{
+    (void)n;
+    for (int i = 0; i < 3; i++)
+        if (args[i].t != T_NUM && args[i].t != T_ARR)
+            return ctx_err(c, "clip: expected arrays or numbers, got %s, %s and %s",
+                           val_typename(&args[0]), val_typename(&args[1]),
+                           val_typename(&args[2]));
+    Value r = val_nil();
+    if (val_binary(c, BIN_MAXIMUM, &r, &args[0], &args[1]) ||
+        val_binary(c, BIN_MINIMUM, &r, &r, &args[2])) {
+        val_decref(c, &r);
+        char m[sizeof c->msg];
+        memcpy(m, c->msg, sizeof m);
+        return ctx_err(c, "clip: %.500s", m);
+    }
     *out = r;
     return 0;
 }
@@ -581,28 +710,6 @@ static int bi_randn(Ctx *c, const Value *args, int n, Value *out)
 
 /* -- files ------------------------------------------------------------------------ */
 
-/* load and save use NumPy's .npy format (version 1.0, float64), so arrays
- * move between dial and NumPy unchanged. */
-static const char npy_magic[6] = "\x93NUMPY";
-
-static int little_endian(void)
-{
-    const uint16_t one = 1;
-    return *(const unsigned char *)&one == 1;
-}
-
-static void swap_bytes(double *d, int64_t n)
-{
-    for (int64_t i = 0; i < n; i++) {
-        unsigned char *p = (unsigned char *)&d[i];
-        for (int j = 0; j < 4; j++) {
-            unsigned char t = p[j];
-            p[j] = p[7 - j];
-            p[7 - j] = t;
-        }
-    }
-}
-
 static int path_arg(Ctx *c, const char *name, const Value *v, const char **path)
 {
     if (v->t != T_STR)
@@ -616,116 +723,9 @@ static int bi_save(Ctx *c, const Value *args, int n, Value *out)
     (void)n;
     const char *path = NULL;
     if (path_arg(c, "save", &args[0], &path)) return -1;
-    const Value *v = &args[1];
-    if (v->t != T_NUM && v->t != T_ARR) return type_err(c, "save", v);
-    int nd = v->t == T_ARR ? v->u.a->nd : 0;
-    const int64_t *shape = v->t == T_ARR ? v->u.a->shape : NULL;
-    const double *d = v->t == T_ARR ? v->u.a->d : &v->u.n;
-    int64_t count = v->t == T_ARR ? v->u.a->n : 1;
-    Sbuf h;
-    sb_init(&h);
-    sb_add(&h, npy_magic, sizeof npy_magic);
-    sb_add(&h, "\x01\x00\x00\x00", 4); /* version 1.0, header length below */
-    sb_printf(&h, "{'descr': '%cf8', 'fortran_order': False, 'shape': ",
-              little_endian() ? '<' : '>');
-    fmt_shape(&h, nd, shape);
-    sb_puts(&h, ", }");
-    while ((h.len + 1) % 64) sb_putc(&h, ' ');
-    sb_putc(&h, '\n');
-    if (h.len != (h.len / 64) * 64 || h.len - 10 > 0xffff) { /* a failed allocation */
-        sb_free(&h);
-        return ctx_err(c, "save: out of memory");
-    }
-    h.s[8] = (char)((h.len - 10) & 0xff);
-    h.s[9] = (char)((h.len - 10) >> 8);
-    FILE *f = fopen(path, "wb");
-    int ok = f && fwrite(h.s, 1, h.len, f) == h.len &&
-             fwrite(d, sizeof *d, (size_t)count, f) == (size_t)count;
-    int saved_errno = errno;
-    if (f && fclose(f) != 0 && ok) {
-        ok = 0;
-        saved_errno = errno;
-    }
-    sb_free(&h);
-    if (!ok) return ctx_err(c, "save: cannot write '%s': %s", path, strerror(saved_errno));
+    if (args[1].t != T_NUM && args[1].t != T_ARR) return type_err(c, "save", &args[1]);
+    if (io_save(c, path, &args[1])) return -1;
     *out = val_nil();
-    return 0;
-}
-
-/* The value of 'key' in a .npy header dict, or NULL. */
-static const char *npy_field(const char *h, const char *key)
-{
-    const char *p = strstr(h, key);
-    if (!p) return NULL;
-    p += strlen(key);
-    while (*p == ' ' || *p == ':') p++;
-    return p;
-}
-
-/* Parse "(2, 3)" or "(5,)" or "()" into a shape. */
-static int npy_shape(const char *p, int *nd, int64_t *shape)
-{
-    if (!p || *p++ != '(') return -1;
-    for (*nd = 0;; p++) {
-        while (*p == ' ' || *p == ',') p++;
-        if (*p == ')') return 0;
-        if (*nd == DIAL_MAXDIM || *p < '0' || *p > '9') return -1;
-        char *end;
-        long long e = strtoll(p, &end, 10);
-        if (e > ARR_MAXN) return -1;
-        shape[(*nd)++] = e;
-        p = end - 1;
-    }
-}
-
-static int load_file(Ctx *c, FILE *f, const char *path, Value *out)
-{
-    unsigned char pre[12];
-    char h[4096];
-    int nd;
-    int64_t shape[DIAL_MAXDIM];
-    if (fread(pre, 1, 10, f) != 10 || memcmp(pre, npy_magic, sizeof npy_magic) ||
-        pre[6] < 1 || pre[6] > 3)
-        return ctx_err(c, "load: '%s' is not a .npy file", path);
-    size_t hlen = (size_t)pre[8] | (size_t)pre[9] << 8;
-    if (pre[6] > 1) { /* versions 2 and 3: a 4-byte length */
-        if (fread(pre + 10, 1, 2, f) != 2)
-            return ctx_err(c, "load: '%s' is not a .npy file", path);
-        hlen |= (size_t)pre[10] << 16 | (size_t)pre[11] << 24;
-    }
-    if (hlen >= sizeof h || fread(h, 1, hlen, f) != hlen)
-        return ctx_err(c, "load: '%s' has a header dial cannot read", path);
-    h[hlen] = '\0';
-    const char *descr = npy_field(h, "'descr'"), *order = npy_field(h, "'fortran_order'");
-    int swap = descr && strncmp(descr, little_endian() ? "'>f8'" : "'<f8'", 5) == 0;
-    if (!descr || (!swap && strncmp(descr, little_endian() ? "'<f8'" : "'>f8'", 5) != 0))
-        return ctx_err(c, "load: '%s' does not hold float64 values", path);
-    int fortran = order && strncmp(order, "True", 4) == 0;
-    if (npy_shape(npy_field(h, "'shape'"), &nd, shape))
-        return ctx_err(c, "load: '%s' has a shape dial cannot read", path);
-    /* Fortran order is C order of the reversed shape, transposed */
-    if (fortran)
-        for (int k = 0; k < nd / 2; k++) {
-            int64_t t = shape[k];
-            shape[k] = shape[nd - 1 - k];
-            shape[nd - 1 - k] = t;
-        }
-    Value r = val_nil();
-    if (filled(c, nd, shape, 0, &r)) return -1;
-    double *d = r.t == T_ARR ? r.u.a->d : &r.u.n;
-    size_t count = r.t == T_ARR ? (size_t)r.u.a->n : 1;
-    if (fread(d, sizeof *d, count, f) != count) {
-        val_decref(c, &r);
-        return ctx_err(c, "load: '%s' is shorter than its shape says", path);
-    }
-    if (swap) swap_bytes(d, (int64_t)count);
-    if (fortran && nd > 1) {
-        Arr *t = arr_transpose(c, r.u.a);
-        val_decref(c, &r);
-        if (!t) return -1;
-        r = val_arr(t);
-    }
-    *out = r;
     return 0;
 }
 
@@ -734,11 +734,7 @@ static int bi_load(Ctx *c, const Value *args, int n, Value *out)
     (void)n;
     const char *path = NULL;
     if (path_arg(c, "load", &args[0], &path)) return -1;
-    FILE *f = fopen(path, "rb");
-    if (!f) return ctx_err(c, "load: cannot open '%s': %s", path, strerror(errno));
-    int rc = load_file(c, f, path, out);
-    fclose(f);
-    return rc;
+    return io_load(c, path, out);
 }
 
 /* -- elementwise ------------------------------------------------------------------ */
@@ -787,11 +783,13 @@ const Builtin builtins[] = {
     FN(full, 2, 2)
     FN(arange, 1, 3)
     FN(linspace, 3, 3)
+    FN(eye, 1, 2)
     FN(reshape, 2, -1)
     FN(transpose, 1, 1)
     FN(concat, 1, -1)
     FN(stack, 1, -1)
     FN(where, 3, 3)
+    FN(clip, 3, 3)
     FN(dot, 2, 2)
     FN(outer, 2, 2)
     FN(sum, 1, 2)
@@ -800,6 +798,8 @@ const Builtin builtins[] = {
     FN(max, 1, 2)
     FN(min, 1, 2)
     FN(argmax, 1, 2)
+    FN(cumsum, 1, 2)
+    FN(norm, 1, 1)
     FN(rand, 2, 2)
     FN(randn, 2, 2)
     FN(load, 1, 1)

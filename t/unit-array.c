@@ -4,6 +4,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "array.h"
@@ -1489,6 +1490,132 @@ static void test_random(Ctx *c)
     val_decref(c, &e[1]);
 }
 
+/* clip, cumsum, norm and eye; values as NumPy gives them */
+static void test_builtins_numpy(Ctx *c)
+{
+    Value x = vec(c, 5, (double[]){-2, 0.5, 3, NAN, 1});
+    Value cl[3] = {x, val_num(0), val_num(2)};
+    call_is(c, "clip", cl, 3, "[0, 0.5, 2, nan, 1]", "clip(x, 0, 2); nan stays nan");
+    Value lo = vec(c, 5, (double[]){-3, 1, 1, 1, 5}), hi = iota(c, 2, (int64_t[]){2, 1});
+    Value cb[3] = {x, lo, hi};
+    call_is(c, "clip", cb, 3, "[[-2, 0, 0, nan, 0], [-2, 1, 1, nan, 1]]",
+            "clip broadcasts (5,) (5,) (2, 1); lo > hi gives hi");
+    Value cn[3] = {val_num(7), val_num(0), val_num(5)};
+    call_is(c, "clip", cn, 3, "5", "clip of numbers is a number");
+    Value cnan[3] = {val_num(1), val_num(NAN), val_num(5)};
+    call_is(c, "clip", cnan, 3, "nan", "clip with a nan bound gives nan");
+    Value e = vec(c, 0, NULL);
+    Value ce[3] = {e, val_num(0), val_num(1)};
+    call_is(c, "clip", ce, 3, "[]", "clip([])");
+    Value m = iota(c, 2, (int64_t[]){2, 3});
+    Value cm[3] = {m, vec(c, 2, (double[]){1, 2}), val_num(3)};
+    call_err(c, "clip", cm, 3,
+             "clip: operands could not be broadcast together with shapes (2, 3) (2,)",
+             "clip broadcast error");
+    Value s = str(c, "s");
+    Value cs[3] = {x, val_num(0), s};
+    call_err(c, "clip", cs, 3, "clip: expected arrays or numbers, got array, number and string",
+             "clip(x, 0, string)");
+    Value r;
+    ok(call(c, "clip", cl, 3, &r) == 0 && r.u.a != x.u.a && isnan(x.u.a->d[3]) &&
+       x.u.a->d[0] == -2, "clip leaves its argument alone");
+    val_decref(c, &r);
+
+    call_is(c, "cumsum", &m, 1, "[0, 1, 3, 6, 10, 15]", "cumsum(m) flattens");
+    Value ax[2] = {m, val_num(0)};
+    call_is(c, "cumsum", ax, 2, "[[0, 1, 2], [3, 5, 7]]", "cumsum(m, 0)");
+    ax[1] = val_num(1);
+    call_is(c, "cumsum", ax, 2, "[[0, 1, 3], [3, 7, 12]]", "cumsum(m, 1)");
+    ax[1] = val_num(-1);
+    call_is(c, "cumsum", ax, 2, "[[0, 1, 3], [3, 7, 12]]", "cumsum(m, -1)");
+    ax[1] = val_num(-2);
+    call_is(c, "cumsum", ax, 2, "[[0, 1, 2], [3, 5, 7]]", "cumsum(m, -2)");
+    ax[1] = val_num(2);
+    call_err(c, "cumsum", ax, 2, "axis 2 is out of bounds for array of dimension 2",
+             "cumsum(m, 2)");
+    ax[1] = val_num(0.5);
+    call_err(c, "cumsum", ax, 2, "cumsum: axis 0.5 is not an integer", "cumsum(m, 0.5)");
+    Value t = iota(c, 3, (int64_t[]){2, 2, 2});
+    Value ta[2] = {t, val_num(1)};
+    call_is(c, "cumsum", ta, 2, "[[[0, 1], [2, 4]], [[4, 5], [10, 12]]]", "cumsum((2, 2, 2), 1)");
+    Value n5[2] = {val_num(-0.0), val_num(0)};
+    call_is(c, "cumsum", n5, 1, "[-0]", "cumsum(-0) is [-0] (1-d; the first term as is)");
+    call_is(c, "cumsum", n5, 2, "[-0]", "cumsum(number, 0)");
+    n5[1] = val_num(1);
+    call_err(c, "cumsum", n5, 2, "axis 1 is out of bounds for array of dimension 1",
+             "cumsum(number, 1)");
+    call_is(c, "cumsum", &e, 1, "[]", "cumsum([])");
+    Value e2 = iota(c, 2, (int64_t[]){2, 0});
+    Value ea[2] = {e2, val_num(1)};
+    call_is(c, "cumsum", ea, 2, "[[], []]", "cumsum((2, 0), 1)");
+    ea[1] = val_num(0);
+    call_is(c, "cumsum", ea, 2, "[[], []]", "cumsum((2, 0), 0)");
+    Value tenth = vec(c, 3, (double[]){0.1, 0.2, 0.3});
+    call_is(c, "cumsum", &tenth, 1, "[0.1, 0.30000000000000004, 0.6000000000000001]",
+            "cumsum adds in order");
+    call_err(c, "cumsum", &s, 1, "cumsum: expected an array or a number, got string",
+             "cumsum(string)");
+
+    Value v34 = vec(c, 2, (double[]){3, -4});
+    call_is(c, "norm", &v34, 1, "5", "norm([3, -4])");
+    call_is(c, "norm", &m, 1, "7.416198487095663", "norm of 2-d is Frobenius's");
+    Value big = vec(c, 2, (double[]){3e200, 4e200});
+    call_is(c, "norm", &big, 1, "4.9999999999999995e+200",
+            "norm does not overflow (correctly rounded, as math.hypot)");
+    Value tiny = vec(c, 2, (double[]){3e-200, 4e-200});
+    call_is(c, "norm", &tiny, 1, "5e-200", "norm does not underflow");
+    Value sub = vec(c, 2, (double[]){0x1p-1074, 0x1p-1074});
+    call_is(c, "norm", &sub, 1, "5e-324", "norm of subnormals");
+    Value mx = vec(c, 3, (double[]){1e308, 1e308, 1});
+    call_is(c, "norm", &mx, 1, "1.4142135623730951e+308", "norm near the largest double");
+    Value ov = vec(c, 2, (double[]){1.7e308, 1.7e308});
+    call_is(c, "norm", &ov, 1, "inf", "a norm past the largest double is inf");
+    Value nn = vec(c, 3, (double[]){INFINITY, NAN, 1});
+    call_is(c, "norm", &nn, 1, "nan", "norm: nan wins over inf");
+    Value ni = vec(c, 2, (double[]){-INFINITY, 1});
+    call_is(c, "norm", &ni, 1, "inf", "norm: inf");
+    Value nm = val_num(-2.5);
+    call_is(c, "norm", &nm, 1, "2.5", "norm of a number is its magnitude");
+    call_is(c, "norm", &e, 1, "0", "norm([]) is 0");
+    call_err(c, "norm", &s, 1, "norm: expected an array or a number, got string", "norm(string)");
+    /* where nothing overflows, norm(x) is sqrt(sum(x * x)) bit for bit */
+    int64_t nr = 1001;
+    Value rs[2] = {val_num(5), val_num((double)nr)}, rv, sq = val_nil(), sum, nv;
+    call(c, "randn", rs, 2, &rv);
+    val_binary(c, BIN_MUL, &sq, &rv, &rv);
+    call(c, "sum", &sq, 1, &sum);
+    call(c, "norm", &rv, 1, &nv);
+    ok(same_bits(nv.u.n, sqrt(sum.u.n)), "norm(x) == sqrt(sum(x * x)) bit for bit (%.17g)",
+       nv.u.n);
+    for (int64_t i = 0; i < nr; i++) rv.u.a->d[i] *= 0x1p-1000;
+    call(c, "norm", &rv, 1, &r);
+    ok(same_bits(r.u.n, nv.u.n * 0x1p-1000), "... and scales exactly by a power of two");
+
+    Value three = val_num(3);
+    call_is(c, "eye", &three, 1, "[[1, 0, 0], [0, 1, 0], [0, 0, 1]]", "eye(3)");
+    Value e23[2] = {val_num(2), val_num(3)};
+    call_is(c, "eye", e23, 2, "[[1, 0, 0], [0, 1, 0]]", "eye(2, 3)");
+    Value e32[2] = {val_num(3), val_num(1)};
+    call_is(c, "eye", e32, 2, "[[1], [0], [0]]", "eye(3, 1)");
+    Value e0 = val_num(0);
+    call(c, "eye", &e0, 1, &r);
+    ok(r.t == T_ARR && r.u.a->nd == 2 && r.u.a->shape[0] == 0 && r.u.a->shape[1] == 0,
+       "eye(0) has shape (0, 0)");
+    val_decref(c, &r);
+    Value eb[2] = {val_num(2), val_num(-1)};
+    call_err(c, "eye", eb, 2, "eye: dimension -1 is negative", "eye(2, -1)");
+    Value eh = val_num(1.5);
+    call_err(c, "eye", &eh, 1, "eye: dimension 1.5 is not an integer", "eye(1.5)");
+    Value eg[2] = {val_num(1e7), val_num(1e7)};
+    call_err(c, "eye", eg, 2, "array too large: shape (10000000, 10000000)", "eye(1e7, 1e7)");
+
+    Value vals[] = {x, lo, hi, e, m, cm[1], s, t, e2, tenth, v34, big, tiny, sub, mx, ov, nn, ni,
+                    rv, sq};
+    for (size_t i = 0; i < sizeof vals / sizeof vals[0]; i++) val_decref(c, &vals[i]);
+}
+
+/* -- files ------------------------------------------------------------------- */
+
 static void write_file(const char *path, const void *data, size_t n)
 {
     FILE *f = fopen(path, "wb");
@@ -1496,27 +1623,531 @@ static void write_file(const char *path, const void *data, size_t n)
     fclose(f);
 }
 
-/* A .npy file as NumPy writes it, with the given header dict. */
-static void write_npy(const char *path, const char *dict, const double *d, size_t n, int swap)
+/* A .npy file byte by byte as numpy.lib.format documents it: the magic
+ * "\x93NUMPY", the version (major.0), the header length (2 bytes
+ * little-endian for 1.0, 4 for 2.0 and 3.0), the header dict padded with
+ * spaces and ended by a newline so the data starts at a multiple of 64,
+ * then n bytes of data. */
+static void npy_file(const char *path, int major, const char *dict, const void *data, size_t n)
 {
-    char buf[512];
-    size_t len = strlen(dict), total = 10 + len + 1;
+    static unsigned char buf[1 << 16];
+    size_t pre = major == 1 ? 10 : 12, len = strlen(dict), total = pre + len + 1;
     total += (64 - total % 64) % 64;
-    memcpy(buf, "\x93NUMPY\x01\x00", 8);
-    buf[8] = (char)(total - 10), buf[9] = 0;
-    memcpy(buf + 10, dict, len);
-    memset(buf + 10 + len, ' ', total - 10 - len - 1);
+    if (total + n > sizeof buf) abort(); /* a test too big for the buffer */
+    memcpy(buf, "\x93NUMPY", 6);
+    buf[6] = (unsigned char)major, buf[7] = 0;
+    size_t h = total - pre;
+    for (size_t k = 0; k < pre - 8; k++) buf[8 + k] = (unsigned char)(h >> 8 * k);
+    memcpy(buf + pre, dict, len);
+    memset(buf + pre + len, ' ', total - pre - len - 1);
     buf[total - 1] = '\n';
-    for (size_t i = 0; i < n; i++) {
-        unsigned char *p = (unsigned char *)(buf + total + 8 * i);
-        memcpy(p, &d[i], 8);
-        if (swap)
-            for (int j = 0; j < 4; j++) {
-                unsigned char t = p[j];
-                p[j] = p[7 - j], p[7 - j] = t;
-            }
+    memcpy(buf + total, data, n);
+    write_file(path, buf, total + n);
+}
+
+/* The header dict of a version 1.0 file with the given descr, order and
+ * shape text. */
+static void npy_simple(const char *path, const char *descr, const char *fortran,
+                       const char *shape, const void *data, size_t n)
+{
+    char dict[256];
+    snprintf(dict, sizeof dict, "{'descr': '%s', 'fortran_order': %s, 'shape': %s, }", descr,
+             fortran, shape);
+    npy_file(path, 1, dict, data, n);
+}
+
+/* load(path) prints as want */
+static void load_is(Ctx *c, const char *path, const char *want, const char *what)
+{
+    Value name = str(c, path);
+    call_is(c, "load", &name, 1, want, what);
+    val_decref(c, &name);
+}
+
+/* load(path) fails with "load: PATH: " + want */
+static void load_err(Ctx *c, const char *path, const char *want, const char *what)
+{
+    char full[600];
+    snprintf(full, sizeof full, "load: %s: %s", path, want);
+    Value name = str(c, path);
+    call_err(c, "load", &name, 1, full, what);
+    val_decref(c, &name);
+}
+
+/* save(path, v) then load(path): the same shape and the same bits. */
+static void round_trip(Ctx *c, const char *path, const Value *v, const char *what)
+{
+    Value args[2] = {str(c, path), *v}, r = val_nil(), back = val_nil();
+    int good = call(c, "save", args, 2, &r) == 0 && call(c, "load", args, 1, &back) == 0;
+    if (!good) {
+        ok(0, "%s (error: %s)", what, c->msg);
+    } else if (v->t == T_NUM) {
+        ok(back.t == T_NUM && same_bits(back.u.n, v->u.n), "%s", what);
+    } else {
+        const Arr *a = v->u.a, *b = back.t == T_ARR ? back.u.a : NULL;
+        ok(b && b->nd == a->nd && memcmp(b->shape, a->shape, (size_t)a->nd * 8) == 0 &&
+           (a->n == 0 || memcmp(b->d, a->d, (size_t)a->n * 8) == 0), "%s", what);
     }
-    write_file(path, buf, total + 8 * n);
+    val_decref(c, &back);
+    val_decref(c, &args[0]);
+}
+
+/* n doubles of every kind: random bit patterns (nan payloads aside),
+ * zeros of both signs, infinities, subnormals, extremes. */
+static Value odd_values(Ctx *c, int nd, const int64_t *shape)
+{
+    static const double edge[] = {0, -0.0, INFINITY, -INFINITY, 0x1p-1074, -0x1p-1022,
+                                  1.7976931348623157e308, 0.1, 1e23, -5e-324, 123456789012345678};
+    Value v = mk(c, nd, shape, NULL);
+    uint64_t s = 88172645463325252u;
+    for (int64_t i = 0; i < v.u.a->n; i++) {
+        s ^= s << 13, s ^= s >> 7, s ^= s << 17; /* xorshift64 */
+        double x;
+        memcpy(&x, &s, 8);
+        if (isnan(x)) x = (double)s;
+        v.u.a->d[i] = i < (int64_t)(sizeof edge / sizeof edge[0]) ? edge[i] : x;
+    }
+    return v;
+}
+
+static void test_npy_roundtrip(Ctx *c, const char *dir)
+{
+    char path[96];
+    snprintf(path, sizeof path, "%s/r.npy", dir);
+    Value m = iota(c, 2, (int64_t[]){2, 3});
+    m.u.a->d[1] = 0.1;
+    Value sv[2] = {str(c, path), m}, r;
+    ok(call(c, "save", sv, 2, &r) == 0 && r.t == T_NIL, "save a (2, 3) array returns nil");
+    FILE *f = fopen(path, "rb");
+    unsigned char head[200] = {0};
+    size_t got = fread(head, 1, sizeof head, f);
+    fclose(f);
+    static const char dict23[] = "{'descr': '<f8', 'fortran_order': False, 'shape': (2, 3), }";
+    static const char dict0[] = "{'descr': '<f8', 'fortran_order': False, 'shape': (), }";
+    double d1;
+    memcpy(&d1, head + 136, 8);
+    ok(got == 128 + 48 && memcmp(head, "\x93NUMPY\x01\x00\x76\x00", 10) == 0 &&
+       memcmp(head + 10, dict23, sizeof dict23 - 1) == 0 && head[9 + sizeof dict23] == ' ' &&
+       head[126] == ' ' && head[127] == '\n' && head[136] == 0x9a && head[143] == 0x3f &&
+       d1 == 0.1,
+       "save writes numpy.save's bytes: header to 128, little-endian data");
+    sv[1] = val_num(-2.5);
+    call(c, "save", sv, 2, &r);
+    f = fopen(path, "rb");
+    got = fread(head, 1, sizeof head, f);
+    fclose(f);
+    ok(got == 136 && memcmp(head + 10, dict0, sizeof dict0 - 1) == 0 && head[127] == '\n',
+       "a number saves as a 0-d array");
+    val_decref(c, &sv[0]);
+
+    Value n = val_num(-0.0);
+    round_trip(c, path, &n, "round trip: -0 (0-d)");
+    n = val_num(NAN);
+    round_trip(c, path, &n, "round trip: nan (0-d)");
+    static const int64_t shapes[][4] = {{0}, {1}, {7}, {0, 4}, {4, 0}, {3, 5}, {2, 3, 4},
+                                        {1, 1, 1, 1}, {200}, {2000}};
+    static const int nds[] = {1, 1, 1, 2, 2, 2, 3, 4, 1, 1};
+    for (size_t i = 0; i < sizeof nds / sizeof nds[0]; i++) {
+        Value v = odd_values(c, nds[i], shapes[i]);
+        Sbuf b;
+        sb_init(&b);
+        fmt_shape(&b, nds[i], shapes[i]);
+        char what[80];
+        snprintf(what, sizeof what, "round trip, bit for bit: shape %s", sb_str(&b));
+        round_trip(c, path, &v, what);
+        sb_free(&b);
+        val_decref(c, &v);
+    }
+    int64_t s16[16];
+    for (int k = 0; k < 16; k++) s16[k] = k < 2 ? 2 : 1;
+    Value v16 = odd_values(c, 16, s16);
+    round_trip(c, path, &v16, "round trip: 16 dimensions");
+    val_decref(c, &v16);
+    snprintf(path, sizeof path, "%s/UPPER.NPY", dir);
+    round_trip(c, path, &m, "the extension is case-insensitive (.NPY)");
+    remove(path);
+    snprintf(path, sizeof path, "%s/r.npy", dir);
+    remove(path);
+    val_decref(c, &m);
+}
+
+/* Files as other programs write them, byte by byte. */
+static void test_npy_fixtures(Ctx *c, const char *dir)
+{
+    char path[96];
+    snprintf(path, sizeof path, "%s/x.npy", dir);
+    /* [[1, 2, -3], [4, 5, 65536]] as big-endian int32 in Fortran order */
+    static const unsigned char be_i4[] = {0, 0, 0, 1, 0, 0, 0, 4, 0, 0, 0, 2,
+                                          0, 0, 0, 5, 0xff, 0xff, 0xff, 0xfd, 0, 1, 0, 0};
+    npy_simple(path, ">i4", "True", "(2, 3)", be_i4, sizeof be_i4);
+    load_is(c, path, "[[1, 2, -3], [4, 5, 65536]]", "'>i4' in Fortran order, 2x3");
+    npy_simple(path, ">i4", "False", "(2, 3)", be_i4, sizeof be_i4);
+    load_is(c, path, "[[1, 4, 2], [5, -3, 65536]]", "'>i4' in C order, 2x3");
+    /* 0..23 as '<f8' in Fortran order, shape (2, 3, 4) */
+    double f3[24];
+    for (int i = 0; i < 24; i++) f3[i] = (i % 2) * 12 + (i / 2 % 3) * 4 + i / 6;
+    npy_simple(path, "<f8", "True", "(2, 3, 4)", f3, sizeof f3);
+    load_is(c, path, "[[[0, 1, 2, 3], [4, 5, 6, 7], [8, 9, 10, 11]], "
+            "[[12, 13, 14, 15], [16, 17, 18, 19], [20, 21, 22, 23]]]", "Fortran order, 3-d");
+    static const unsigned char le_f8[] = {0, 0, 0, 0, 0, 0, 0xf0, 0x3f,  /* 1 */
+                                          0, 0, 0, 0, 0, 0, 0x04, 0xc0}; /* -2.5 */
+    npy_file(path, 2, "{'descr': '<f8', 'fortran_order': False, 'shape': (2,), }", le_f8, 16);
+    load_is(c, path, "[1, -2.5]", "version 2.0 (4-byte header length)");
+    npy_file(path, 3, "{'descr': '<f8', 'fortran_order': False, 'shape': (2,), }", le_f8, 16);
+    load_is(c, path, "[1, -2.5]", "version 3.0 (UTF-8 header)");
+    static const unsigned char be_f8[] = {0xc0, 0x04, 0, 0, 0, 0, 0, 0};
+    npy_simple(path, ">f8", "False", "()", be_f8, 8);
+    load_is(c, path, "-2.5", "'>f8' 0-d is a number");
+    static const unsigned char le_f4[] = {0xcd, 0xcc, 0xcc, 0x3d, 0, 0, 0x80, 0xff};
+    npy_simple(path, "<f4", "False", "(2,)", le_f4, 8);
+    load_is(c, path, "[0.10000000149011612, -inf]", "'<f4' widens exactly");
+    static const unsigned char be_f4[] = {0x3d, 0xcc, 0xcc, 0xcd};
+    npy_simple(path, ">f4", "False", "(1,)", be_f4, 4);
+    load_is(c, path, "[0.10000000149011612]", "'>f4'");
+    static const unsigned char u1[] = {0, 1, 128, 255};
+    npy_simple(path, "|u1", "False", "(2, 2)", u1, 4);
+    load_is(c, path, "[[0, 1], [128, 255]]", "'|u1'");
+    npy_simple(path, "|i1", "False", "(4,)", u1, 4);
+    load_is(c, path, "[0, 1, -128, -1]", "'|i1'");
+    static const unsigned char b1[] = {1, 0, 0, 1, 1, 0};
+    npy_simple(path, "|b1", "True", "(3, 2)", b1, 6);
+    load_is(c, path, "[[1, 1], [0, 1], [0, 0]]", "'|b1' in Fortran order");
+    static const unsigned char i8[] = {0, 0, 0, 0, 0, 0, 0, 0x80, 0xff, 0xff, 0xff, 0xff,
+                                       0xff, 0xff, 0xff, 0x7f, 0xfe, 0xff, 0xff, 0xff,
+                                       0xff, 0xff, 0xff, 0xff};
+    npy_simple(path, "<i8", "False", "(3,)", i8, 24);
+    load_is(c, path, "[-9.223372036854776e+18, 9.223372036854776e+18, -2]", "'<i8' extremes");
+    npy_simple(path, ">u8", "False", "(1,)", "\xff\xff\xff\xff\xff\xff\xff\xff", 8);
+    load_is(c, path, "[1.8446744073709552e+19]", "'>u8' largest");
+    npy_simple(path, "<i2", "False", "(2,)", "\x00\x80\xff\x7f", 4);
+    load_is(c, path, "[-32768, 32767]", "'<i2'");
+    npy_simple(path, ">u2", "False", "(1,)", "\x01\x02", 2);
+    load_is(c, path, "[258]", "'>u2'");
+    npy_simple(path, "<i4", "False", "(0, 3)", "", 0);
+    Value name = str(c, path), e;
+    call(c, "load", &name, 1, &e);
+    ok(e.t == T_ARR && e.u.a->nd == 2 && e.u.a->shape[0] == 0 && e.u.a->shape[1] == 3,
+       "an empty (0, 3) file");
+    val_decref(c, &e);
+    val_decref(c, &name);
+    npy_file(path, 1, "{\"shape\":(2,),\"fortran_order\":False,\"descr\":\"<f8\"}", le_f8, 16);
+    load_is(c, path, "[1, -2.5]", "keys in any order, double quotes, no spaces");
+    npy_file(path, 1, "{ 'descr' : '<f8' ,\n 'fortran_order' : False , 'shape' : ( 2 , ) }",
+             le_f8, 16);
+    load_is(c, path, "[1, -2.5]", "whitespace anywhere Python allows");
+    unsigned char tail[20] = {0};
+    memcpy(tail, le_f8, 16);
+    memcpy(tail + 16, "junk", 4);
+    npy_simple(path, "<f8", "False", "(2,)", tail, 20);
+    load_is(c, path, "[1, -2.5]", "trailing bytes after the data are ignored");
+    remove(path);
+}
+
+/* Every way a .npy file can be wrong: an error naming the file. */
+static void test_npy_hostile(Ctx *c, const char *dir)
+{
+    char path[96];
+    snprintf(path, sizeof path, "%s/h.npy", dir);
+    double six[6] = {0, 1, 2, 3, 4, 5};
+    write_file(path, "", 0);
+    load_err(c, path, "not a .npy file (no \\x93NUMPY magic string)", "an empty file");
+    write_file(path, "hello world, not numpy", 22);
+    load_err(c, path, "not a .npy file (no \\x93NUMPY magic string)", "wrong magic");
+    write_file(path, "\x93NUMPY\x01", 7);
+    load_err(c, path, "the file ends before the header", "cut inside the version");
+    write_file(path, "\x93NUMPY\x02\x00\x10\x00\x00", 11);
+    load_err(c, path, "the file ends before the header", "cut inside a 4-byte length");
+    npy_file(path, 4, "{'descr': '<f8', 'fortran_order': False, 'shape': (1,), }", six, 8);
+    load_err(c, path, "unsupported .npy format version 4.0 (dial reads 1.0, 2.0 and 3.0)",
+             "version 4.0");
+    write_file(path, "\x93NUMPY\x01\x01\x00\x00", 10);
+    load_err(c, path, "unsupported .npy format version 1.1 (dial reads 1.0, 2.0 and 3.0)",
+             "version 1.1");
+    write_file(path, "\x93NUMPY\x01\x00\xff\xff{", 11);
+    load_err(c, path, "the header length 65535 runs past the end of the file (11 bytes)",
+             "header length past the end");
+    write_file(path, "\x93NUMPY\x02\x00\xff\xff\xff\xff{}", 14);
+    load_err(c, path, "the header length 4294967295 runs past the end of the file (14 bytes)",
+             "a 4 GiB header length in a 14-byte file");
+    FILE *f = fopen(path, "wb");
+    fwrite("\x93NUMPY\x02\x00\x01\x00\x20\x00", 1, 12, f);
+    fseek(f, 0x200001 + 12, SEEK_SET);
+    fputc(0, f);
+    fclose(f);
+    load_err(c, path, "the header length 2097153 is more than dial reads (1048576)",
+             "a 2 MiB header");
+
+    static const struct {
+        const char *dict, *err, *what;
+    } bad[] = {
+        {"['descr', '<f8']", "the header is not a dict", "a list, not a dict"},
+        {"", "the header is not a dict", "an empty header"},
+        {"{'descr': '<f8', 'fortran_order': False}", "the header has no 'shape'", "no shape"},
+        {"{'fortran_order': False, 'shape': (2,)}", "the header has no 'descr'", "no descr"},
+        {"{'descr': '<f8', 'shape': (2,)}", "the header has no 'fortran_order'", "no order"},
+        {"{}", "the header has no 'descr'", "an empty dict"},
+        {"{'descr': '<f8', 'fortran_order': False, 'shape': (2,), 'x': 1}",
+         "the header has an unexpected key 'x'", "an extra key"},
+        {"{'descr': '<f8', 'descr': '<f8', 'fortran_order': False, 'shape': (2,)}",
+         "the header has a repeated key 'descr'", "a repeated key"},
+        {"{'descr': '<f8', 'fortran_order': False, 'shape': (2,)", 
+         "the header is malformed at byte 118", "no closing brace"},
+        {"{'descr': '<f8' 'fortran_order': False, 'shape': (2,)}",
+         "the header is malformed at byte 16", "a missing comma"},
+        {"{'descr: '<f8', 'fortran_order': False, 'shape': (2,)}",
+         "the header is malformed at byte 10", "an unterminated key"},
+        {"{descr: '<f8', 'fortran_order': False, 'shape': (2,)}",
+         "the header is malformed at byte 1", "an unquoted key"},
+        {"{'descr': '<f8', 'fortran_order': False, 'shape': (2,)} x",
+         "the header is malformed at byte 56", "text after the dict"},
+        {"{'descr': '<f8', 'fortran_order': 0, 'shape': (2,)}",
+         "'fortran_order' is not True or False", "fortran_order 0"},
+        {"{'descr': '<f8', 'fortran_order': Falsey, 'shape': (2,)}",
+         "'fortran_order' is not True or False", "fortran_order Falsey"},
+        {"{'descr': '<f8', 'fortran_order': False, 'shape': (2, -3)}",
+         "'shape' is not a tuple of non-negative integers", "a negative extent"},
+        {"{'descr': '<f8', 'fortran_order': False, 'shape': (2)}",
+         "'shape' is not a tuple of non-negative integers", "(2) is not a tuple"},
+        {"{'descr': '<f8', 'fortran_order': False, 'shape': 2}",
+         "'shape' is not a tuple of non-negative integers", "a bare number"},
+        {"{'descr': '<f8', 'fortran_order': False, 'shape': (2,,)}",
+         "'shape' is not a tuple of non-negative integers", "two commas"},
+        {"{'descr': '<f8', 'fortran_order': False, 'shape': (,)}",
+         "'shape' is not a tuple of non-negative integers", "(,)"},
+        {"{'descr': '<f8', 'fortran_order': False, 'shape': (2.0,)}",
+         "'shape' is not a tuple of non-negative integers", "a float extent"},
+        {"{'descr': '<f8', 'fortran_order': False, 'shape': [2]}",
+         "'shape' is not a tuple of non-negative integers", "a list shape"},
+        {"{'descr': '<f8', 'fortran_order': False, 'shape': (2, 3}",
+         "'shape' is not a tuple of non-negative integers", "an unclosed tuple"},
+        {"{'descr': '<c16', 'fortran_order': False, 'shape': (2,)}",
+         "unsupported dtype '<c16' (dial reads f4, f8, i1, i2, i4, i8, u1, u2, u4, u8 and b1, "
+         "little- or big-endian)", "complex"},
+        {"{'descr': '<f2', 'fortran_order': False, 'shape': (2,)}",
+         "unsupported dtype '<f2' (dial reads f4, f8, i1, i2, i4, i8, u1, u2, u4, u8 and b1, "
+         "little- or big-endian)", "half floats"},
+        {"{'descr': '|f8', 'fortran_order': False, 'shape': (2,)}",
+         "unsupported dtype '|f8' (dial reads f4, f8, i1, i2, i4, i8, u1, u2, u4, u8 and b1, "
+         "little- or big-endian)", "no byte order for 8 bytes"},
+        {"{'descr': 'O', 'fortran_order': False, 'shape': (2,)}",
+         "unsupported dtype 'O' (dial reads f4, f8, i1, i2, i4, i8, u1, u2, u4, u8 and b1, "
+         "little- or big-endian)", "objects"},
+        {"{'descr': [('a', '<f8')], 'fortran_order': False, 'shape': (2,)}",
+         "'descr' is not a dtype string (structured dtypes are not supported)", "structured"},
+        {"{'descr': '<f8', 'fortran_order': False, "
+         "'shape': (1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1)}",
+         "too many dimensions (17, max 16)", "17 dimensions"},
+        {"{'descr': '<f8', 'fortran_order': False, 'shape': (1099511627776, 2)}",
+         "array too large: shape (1099511627776, 2)", "a product past ARR_MAXN"},
+        {"{'descr': '<f8', 'fortran_order': False, 'shape': (4294967296, 4294967296)}",
+         "array too large: shape (4294967296, 4294967296)", "a product past int64"},
+        {"{'descr': '<f8', 'fortran_order': False, 'shape': (0, 99999999999999999999999)}",
+         "array too large: shape (0, 9223372036854775807)", "an extent past int64"},
+        {"{'descr': '<f8', 'fortran_order': False, 'shape': (7,)}",
+         "the data is 48 bytes, shape (7,) of '<f8' needs 56", "data shorter than the shape"},
+        {"{'descr': '<i4', 'fortran_order': True, 'shape': (3, 5)}",
+         "the data is 48 bytes, shape (3, 5) of '<i4' needs 60", "short Fortran-order data"},
+        {"{'descr': '<f8', 'fortran_order': False, 'shape': (1000000, 1000000)}",
+         "the data is 48 bytes, shape (1000000, 1000000) of '<f8' needs 8000000000000",
+         "a 8 TB shape in a small file allocates nothing"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        size_t peak = c->peak;
+        c->peak = c->bytes;
+        npy_file(path, 1, bad[i].dict, six, 48);
+        load_err(c, path, bad[i].err, bad[i].what);
+        ok(c->peak - c->bytes < 4096, "... allocating at most the header (%zu bytes)",
+           c->peak - c->bytes);
+        c->peak = peak > c->peak ? peak : c->peak;
+    }
+    /* a NUL in the padding after the dict */
+    const char *dict = "{'descr': '<f8', 'fortran_order': False, 'shape': (2,)}";
+    npy_file(path, 1, dict, six, 16);
+    f = fopen(path, "r+b");
+    fseek(f, 10 + (long)strlen(dict) + 1, SEEK_SET);
+    fputc(0, f);
+    fclose(f);
+    load_err(c, path, "the header is malformed at byte 56", "a NUL in the padding");
+    /* a big valid file under a memory limit */
+    static double big[4096];
+    npy_simple(path, "<f8", "False", "(4096,)", big, sizeof big);
+    c->limit = c->bytes + 8192;
+    Value name = str(c, path), r = val_nil();
+    int rc = call(c, "load", &name, 1, &r);
+    c->limit = 0;
+    char want[160];
+    snprintf(want, sizeof want, "load: %s: memory limit exceeded", path);
+    ok(rc == -1 && strncmp(c->msg, want, strlen(want)) == 0, "load under a memory limit: %s",
+       c->msg);
+    remove(path);
+    char sub[128];
+    snprintf(sub, sizeof sub, "%s/d.npy", dir);
+    mkdir(sub, 0700);
+    load_err(c, sub, "not a regular file", "a directory named .npy");
+    rmdir(sub);
+    char missing[200];
+    snprintf(missing, sizeof missing, "load: cannot open %s: No such file or directory", path);
+    call_err(c, "load", &name, 1, missing, "a missing file");
+    val_decref(c, &name);
+}
+
+static void test_csv(Ctx *c, const char *dir)
+{
+    char path[96];
+    snprintf(path, sizeof path, "%s/x.csv", dir);
+    Value v = odd_values(c, 1, (int64_t[]){300});
+    round_trip(c, path, &v, "CSV round trip, bit for bit: 300 values of every kind (1-d)");
+    val_decref(c, &v);
+    v = odd_values(c, 2, (int64_t[]){40, 7});
+    round_trip(c, path, &v, "CSV round trip, bit for bit: (40, 7)");
+    val_decref(c, &v);
+    v = odd_values(c, 2, (int64_t[]){1, 3});
+    round_trip(c, path, &v, "CSV round trip: one row stays 2-d (1, 3)");
+    val_decref(c, &v);
+    v = vec(c, 0, NULL);
+    round_trip(c, path, &v, "CSV round trip: [] (an empty file)");
+    val_decref(c, &v);
+
+    Value m = iota(c, 2, (int64_t[]){2, 3});
+    m.u.a->d[1] = -0.1;
+    m.u.a->d[5] = 1e100;
+    Value sv[2] = {str(c, path), m}, r;
+    call(c, "save", sv, 2, &r);
+    FILE *f = fopen(path, "rb");
+    char text[200] = {0};
+    size_t got = fread(text, 1, sizeof text - 1, f);
+    fclose(f);
+    ok(got == 20 && strcmp(text, "0,-0.1,2\n3,4,1e+100\n") == 0, "save writes rows of shortest numbers");
+    Value col = iota(c, 2, (int64_t[]){3, 1});
+    sv[1] = col;
+    call(c, "save", sv, 2, &r);
+    load_is(c, path, "[0, 1, 2]", "a (3, 1) column reads back 1-d (one number per line)");
+
+    static const struct {
+        const char *text, *want, *what;
+    } good[] = {
+        {"1\n2\n3\n", "[1, 2, 3]", "one number per line is 1-d"},
+        {"1,2,3\n", "[[1, 2, 3]]", "one row of three is 2-d"},
+        {"1, 2 ,3\n\t4 ,5,  6", "[[1, 2, 3], [4, 5, 6]]", "spaces and tabs; no final newline"},
+        {"1,2\r\n3,4\r\n", "[[1, 2], [3, 4]]", "CRLF line ends"},
+        {"1,2\n3,4\n\n\n  \n", "[[1, 2], [3, 4]]", "blank trailing lines are ignored"},
+        {"\n1\n\n2\n", "[1, 2]", "blank lines between rows are skipped (as numpy.loadtxt)"},
+        {"nan,inf,-inf\nNaN,+Infinity,-INF\n", "[[nan, inf, -inf], [nan, inf, -inf]]",
+         "nan, inf, -inf in any case"},
+        {"+1,.5,5.,-0\n", "[[1, 0.5, 5, -0]]", "+1, .5, 5., -0"},
+        {"1e3,1E-3,2.5e+2,0.1e1\n", "[[1000, 0.001, 250, 1]]", "exponents"},
+        {"1e400,-1e400,1e-400\n", "[[inf, -inf, 0]]", "out of range: inf and 0, as strtod"},
+        {"0.1000000000000000055511151231257827021181583404541015625\n", "[0.1]",
+         "long digit strings round correctly"},
+        {"4.9406564584124654e-324\n", "[5e-324]", "the smallest subnormal"},
+        {"", "[]", "an empty file is []"},
+        {"\n\n", "[]", "a blank file is []"},
+    };
+    for (size_t i = 0; i < sizeof good / sizeof good[0]; i++) {
+        write_file(path, good[i].text, strlen(good[i].text));
+        load_is(c, path, good[i].want, good[i].what);
+    }
+    static const struct {
+        const char *text, *err, *what;
+    } bad[] = {
+        {"1,2,3\n4,5,6\n7,8,9,10\n", ":3: row has 4 values, expected 3", "a long row"},
+        {"1,2\n3\n", ":2: row has 1 value, expected 2", "a short row"},
+        {"1\n2\n3,4\n", ":3: row has 2 values, expected 1", "a row after single values"},
+        {"1,2\nabc,4\n", ":2: 'abc' is not a number", "a word"},
+        {"1 2\n", ":1: '1 2' is not a number", "space-separated numbers"},
+        {"0x10\n", ":1: '0x10' is not a number", "hex"},
+        {"1e\n", ":1: '1e' is not a number", "an exponent without digits"},
+        {"1.2.3\n", ":1: '1.2.3' is not a number", "two points"},
+        {"nan(1)\n", ":1: 'nan(1)' is not a number", "nan(...)"},
+        {"--1\n", ":1: '--1' is not a number", "two signs"},
+        {".\n", ":1: '.' is not a number", "a lone point"},
+        {"\n\n1,,2\n", ":3: a value is missing", "an empty field"},
+        {"1,2,\n", ":1: a value is missing", "a trailing comma"},
+        {"x1234567890123456789012345678901234567890123456789\n",
+         ":1: 'x123456789012345678901234567890123456789...' is not a number", "a long word"},
+        {"\x93NUMPY\x01\x00\n", ":1: '\x93NUMPY\x01' is not a number", "binary bytes"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        write_file(path, bad[i].text, strlen(bad[i].text));
+        char want[300];
+        snprintf(want, sizeof want, "load: %s%s", path, bad[i].err);
+        Value name = str(c, path);
+        call_err(c, "load", &name, 1, want, bad[i].what);
+        val_decref(c, &name);
+    }
+    write_file(path, "1\0" "2\n", 4);
+    char want[300];
+    snprintf(want, sizeof want, "load: %s:1: '1", path);
+    Value name = str(c, path);
+    r = val_nil();
+    ok(call(c, "load", &name, 1, &r) == -1 && strncmp(c->msg, want, strlen(want)) == 0,
+       "a NUL byte is not a number: %s", c->msg);
+    val_decref(c, &name);
+
+    sv[1] = col;
+    call(c, "save", sv, 2, &r);
+    Value t3 = iota(c, 3, (int64_t[]){2, 2, 2});
+    sv[1] = t3;
+    snprintf(want, sizeof want, "save: %s: a .csv file holds a 1-d or 2-d array, not shape (2, 2, 2)",
+             path);
+    call_err(c, "save", sv, 2, want, "save of 3-d as CSV");
+    sv[1] = val_num(1);
+    snprintf(want, sizeof want, "save: %s: a .csv file holds a 1-d or 2-d array, not shape ()",
+             path);
+    call_err(c, "save", sv, 2, want, "save of a number as CSV");
+    load_is(c, path, "[0, 1, 2]", "... and the failed saves left the file alone");
+    val_decref(c, &sv[0]);
+    snprintf(path, sizeof path, "%s/Y.Csv", dir);
+    sv[0] = str(c, path);
+    sv[1] = m;
+    call(c, "save", sv, 2, &r);
+    load_is(c, path, "[[0, -0.1, 2], [3, 4, 1e+100]]", "the extension is case-insensitive");
+    remove(path);
+    val_decref(c, &sv[0]);
+
+    snprintf(path, sizeof path, "%s/x.txt", dir);
+    sv[0] = str(c, path);
+    snprintf(want, sizeof want, "save: %s: unknown file type (dial writes .npy and .csv files)",
+             path);
+    call_err(c, "save", sv, 2, want, "save to an unknown extension");
+    snprintf(want, sizeof want, "load: %s: unknown file type (dial reads .npy and .csv files)",
+             path);
+    call_err(c, "load", sv, 1, want, "load of an unknown extension");
+    f = fopen(path, "rb");
+    ok(f == NULL, "an unknown extension writes no file");
+    if (f) fclose(f);
+    val_decref(c, &sv[0]);
+    sv[0] = str(c, dir);
+    snprintf(want, sizeof want, "load: %s: unknown file type (dial reads .npy and .csv files)", dir);
+    call_err(c, "load", sv, 1, want, "a name without an extension");
+    val_decref(c, &sv[0]);
+    snprintf(path, sizeof path, "%s/d.csv", dir);
+    mkdir(path, 0700);
+    sv[0] = str(c, path);
+    snprintf(want, sizeof want, "load: %s: cannot read: Is a directory", path);
+    call_err(c, "load", sv, 1, want, "a directory named .csv");
+    snprintf(want, sizeof want, "save: cannot write %s: Is a directory", path);
+    call_err(c, "save", sv, 2, want, "save over a directory");
+    rmdir(path);
+    val_decref(c, &sv[0]);
+    snprintf(path, sizeof path, "%s/no/such/dir.npy", dir);
+    sv[0] = str(c, path);
+    snprintf(want, sizeof want, "save: cannot write %s: No such file or directory", path);
+    call_err(c, "save", sv, 2, want, "save into a missing directory");
+    val_decref(c, &sv[0]);
+    Value ns[2] = {val_num(1), m};
+    call_err(c, "save", ns, 2, "save: the file name must be a string, got number", "save(1, m)");
+    call_err(c, "load", &m, 1, "load: the file name must be a string, got array", "load(m)");
+    Value sfn[2] = {str(c, "a.npy"), val_nil()};
+    sfn[1].t = T_BUILTIN;
+    call_err(c, "save", sfn, 2, "save: expected an array or a number, got function",
+             "save of a function");
+    val_decref(c, &sfn[0]);
+    snprintf(path, sizeof path, "%s/x.csv", dir);
+    remove(path);
+    val_decref(c, &m);
+    val_decref(c, &col);
+    val_decref(c, &t3);
 }
 
 static void test_files(Ctx *c)
@@ -1526,68 +2157,11 @@ static void test_files(Ctx *c)
         ok(0, "mkdtemp");
         return;
     }
-    char path[64], p2[64];
-    snprintf(path, sizeof path, "%s/a.npy", dir);
-    Value name = str(c, path);
-    Value m = iota(c, 2, (int64_t[]){2, 3});
-    m.u.a->d[1] = 0.1;
-    Value sv[2] = {name, m}, r;
-    ok(call(c, "save", sv, 2, &r) == 0 && r.t == T_NIL, "save a (2, 3) array");
-    FILE *f = fopen(path, "rb");
-    char head[128] = {0};
-    size_t got = fread(head, 1, sizeof head, f);
-    fseek(f, 0, SEEK_END);
-    long size = ftell(f);
-    fclose(f);
-    ok(got == 128 && memcmp(head, "\x93NUMPY\x01\x00", 8) == 0 && head[8] == 118 &&
-       strncmp(head + 10, "{'descr': '<f8', 'fortran_order': False, 'shape': (2, 3), }", 59) == 0 &&
-       head[127] == '\n' && size == 128 + 48,
-       "save writes NumPy's .npy layout");
-    call_is(c, "load", &name, 1, "[[0, 0.1, 2], [3, 4, 5]]", "load what save wrote");
-    Value n5[2] = {name, val_num(-2.5)};
-    call(c, "save", n5, 2, &r);
-    call_is(c, "load", &name, 1, "-2.5", "a number saves as 0-d and loads as a number");
-    Value e[2] = {name, iota(c, 2, (int64_t[]){0, 4})};
-    call(c, "save", e, 2, &r);
-    Value le;
-    call(c, "load", &name, 1, &le);
-    ok(le.t == T_ARR && le.u.a->nd == 2 && le.u.a->shape[0] == 0 && le.u.a->shape[1] == 4,
-       "an empty (0, 4) array round-trips");
-    val_decref(c, &le);
-
-    double six[6] = {0, 1, 2, 3, 4, 5};
-    write_npy(path, "{'descr': '<f8', 'fortran_order': True, 'shape': (2, 3), }", six, 6, 0);
-    call_is(c, "load", &name, 1, "[[0, 2, 4], [1, 3, 5]]", "load a Fortran-order file");
-    write_npy(path, "{'descr': '>f8', 'fortran_order': False, 'shape': (3,), }", six, 3, 1);
-    call_is(c, "load", &name, 1, "[0, 1, 2]", "load a big-endian file");
-    write_npy(path, "{'descr': '<i8', 'fortran_order': False, 'shape': (3,), }", six, 3, 0);
-    char want[160];
-    snprintf(want, sizeof want, "load: '%s' does not hold float64 values", path);
-    call_err(c, "load", &name, 1, want, "load of int64 data");
-    write_npy(path, "{'descr': '<f8', 'fortran_order': False, 'shape': (4,), }", six, 3, 0);
-    snprintf(want, sizeof want, "load: '%s' is shorter than its shape says", path);
-    call_err(c, "load", &name, 1, want, "load of a truncated file");
-    write_npy(path, "{'descr': '<f8', 'fortran_order': False, 'shape': (2, -3), }", six, 3, 0);
-    snprintf(want, sizeof want, "load: '%s' has a shape dial cannot read", path);
-    call_err(c, "load", &name, 1, want, "load of a bad shape");
-    write_file(path, "hello world, not numpy", 22);
-    snprintf(want, sizeof want, "load: '%s' is not a .npy file", path);
-    call_err(c, "load", &name, 1, want, "load of a text file");
-    remove(path);
-    snprintf(want, sizeof want, "load: cannot open '%s': No such file or directory", path);
-    call_err(c, "load", &name, 1, want, "load of a missing file");
-    snprintf(p2, sizeof p2, "%s/no/such/dir.npy", dir);
-    Value bad = str(c, p2);
-    Value sb[2] = {bad, m};
-    snprintf(want, sizeof want, "save: cannot write '%s': No such file or directory", p2);
-    call_err(c, "save", sb, 2, want, "save into a missing directory");
-    Value ns[2] = {val_num(1), m};
-    call_err(c, "save", ns, 2, "save: the file name must be a string, got number",
-             "save(1, m)");
-    call_err(c, "load", &m, 1, "load: the file name must be a string, got array", "load(m)");
-    rmdir(dir);
-    Value vals[] = {name, m, e[1], bad};
-    for (size_t i = 0; i < sizeof vals / sizeof vals[0]; i++) val_decref(c, &vals[i]);
+    test_npy_roundtrip(c, dir);
+    test_npy_fixtures(c, dir);
+    test_npy_hostile(c, dir);
+    test_csv(c, dir);
+    ok(rmdir(dir) == 0, "the tests leave no files behind");
 }
 
 int main(void)
@@ -1616,6 +2190,7 @@ int main(void)
     test_builtins_elementwise(&c);
     test_builtins_more(&c);
     test_random(&c);
+    test_builtins_numpy(&c);
     test_files(&c);
     ok(c.bytes == 0, "every byte is released (%zu left)", c.bytes);
     printf("1..%d\n", ntest);
