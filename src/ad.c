@@ -91,6 +91,12 @@ typedef struct Ad {
     Site *site;
     int nsite, sitecap;
     Names varied, needed, vars;
+    Names shaped;          /* variables whose shape (only) the reverse reads */
+    struct Pos *pos;       /* each statement's order and enclosing loops */
+    int npos, poscap;
+    struct Read *read;     /* where the reverse reads each variable */
+    int nread, readcap;
+    int cur;               /* the statement being analysed (index in pos) */
     int loops;             /* loop nesting while lowering */
     int returns;           /* a `return` was lowered into the flag */
 } Ad;
@@ -576,6 +582,97 @@ static int classify(Ad *a, const Node *s, const char **prim, const Node ***args,
 
 static int varied_leaf(Ad *a, const Node *e) { return e && e->kind == N_NAME && names_has(&a->varied, e->str); }
 
+/* -- statement order ------------------------------------------------------ */
+
+#define MAXLOOPS 16
+
+/* A statement's place: its index in execution order of the text, and the
+ * loops around it (whose earlier iterations run before it too). */
+typedef struct Pos {
+    const Node *s;
+    int nloops;
+    const Node *loop[MAXLOOPS];
+} Pos;
+
+typedef struct Read {
+    const char *var;
+    int at;                /* index in pos */
+} Read;
+
+static void number(Ad *a, const Node *b, const Node **loops, int nloops)
+{
+    for (int i = 0; b && i < b->n; i++) {
+        const Node *s = b->k[i];
+        if (!s) continue;
+        if (a->npos == a->poscap) {
+            int cap = a->poscap ? a->poscap * 2 : 64;
+            Pos *p = realloc(a->pos, (size_t)cap * sizeof *p);
+            if (!p) {
+                a->nerrs++;
+                return;
+            }
+            a->pos = p;
+            a->poscap = cap;
+        }
+        Pos *p = &a->pos[a->npos++];
+        p->s = s;
+        p->nloops = nloops < MAXLOOPS ? nloops : MAXLOOPS;
+        memcpy(p->loop, loops, (size_t)p->nloops * sizeof *loops);
+        int inner = nloops;
+        if ((s->kind == N_FOR || s->kind == N_WHILE) && nloops < MAXLOOPS) loops[inner++] = s;
+        for (int j = 0; j < s->n; j++)
+            if (s->k[j] && s->k[j]->kind == N_BLOCK) number(a, s->k[j], loops, inner);
+        if (s->kind == N_BLOCK) number(a, s, loops, inner);
+    }
+}
+
+static int pos_of(const Ad *a, const Node *s)
+{
+    for (int i = 0; i < a->npos; i++)
+        if (a->pos[i].s == s) return i;
+    return -1;
+}
+
+/* The reverse reads variable v while reversing the current statement. */
+static void need(Ad *a, const char *v)
+{
+    names_add(&a->needed, v);
+    if (a->nread == a->readcap) {
+        int cap = a->readcap ? a->readcap * 2 : 64;
+        Read *r = realloc(a->read, (size_t)cap * sizeof *r);
+        if (!r) {
+            a->nerrs++;
+            return;
+        }
+        a->read = r;
+        a->readcap = cap;
+    }
+    a->read[a->nread].var = v;
+    a->read[a->nread++].at = a->cur;
+}
+
+static int share_loop(const Pos *p, const Pos *q)
+{
+    for (int i = 0; i < p->nloops; i++)
+        for (int j = 0; j < q->nloops; j++)
+            if (p->loop[i] == q->loop[j]) return 1;
+    return 0;
+}
+
+/* Whether statement s overwriting v must cache v's old value: the reverse
+ * reads v at a statement that can run before s (earlier in the text, or
+ * in a loop around both). */
+static int needed_before(const Ad *a, const Node *s, const char *v)
+{
+    int at = pos_of(a, s);
+    for (int i = 0; i < a->nread; i++) {
+        const Read *r = &a->read[i];
+        if (strcmp(r->var, v) != 0) continue;
+        if (at < 0 || r->at < at || share_loop(&a->pos[r->at], &a->pos[at])) return 1;
+    }
+    return 0;
+}
+
 /* -- pass 2: activity ------------------------------------------------------ */
 
 static int activity(Ad *a, const Node *b)
@@ -676,11 +773,11 @@ static Node *inst(Ad *a, Inst *in, const Node *e)
         int p = rule_param(rule, n);
         if (p >= 0) {
             const Node *arg = in->args[p];
-            if (arg->kind == N_NAME) names_add(&a->needed, arg->str);
+            if (arg->kind == N_NAME) need(a, arg->str);
             return copy(a, arg);
         }
         if (strcmp(n, rule->k[rule->op]->str) == 0) {
-            names_add(&a->needed, in->result);
+            need(a, in->result);
             return name(a, in->result);
         }
         if (strcmp(n, "dy") == 0) return name(a, in->dy);
@@ -776,13 +873,14 @@ static void needs(Ad *a, Node *b)
         int kind = classify(a, s, &prim, &args, &nargs);
         const Node *t = s->k[0];
         a->at = s->loc;
+        a->cur = pos_of(a, s);
         if (kind == K_STORE) {
             for (int j = 1; j < t->n; j++) {
                 const Node *it = t->k[j];
-                if (it->kind == N_NAME) names_add(&a->needed, it->str);
+                if (it->kind == N_NAME) need(a, it->str);
                 if (it->kind == N_SLICE)
                     for (int q = 0; q < 3; q++)
-                        if (it->k[q] && it->k[q]->kind == N_NAME) names_add(&a->needed, it->k[q]->str);
+                        if (it->k[q] && it->k[q]->kind == N_NAME) need(a, it->k[q]->str);
             }
             continue;
         }
@@ -790,19 +888,27 @@ static void needs(Ad *a, Node *b)
         if (kind == K_PRIM) need_prim(a, s, prim, args, nargs);
         if (kind == K_INDEX) {
             const Node *v = s->k[1];
-            names_add(&a->needed, v->k[0]->str);
+            names_add(&a->shaped, v->k[0]->str);
             for (int j = 1; j < v->n; j++) {
                 const Node *it = v->k[j];
-                if (it->kind == N_NAME) names_add(&a->needed, it->str);
+                if (it->kind == N_NAME) need(a, it->str);
                 if (it->kind == N_SLICE)
                     for (int q = 0; q < 3; q++)
-                        if (it->k[q] && it->k[q]->kind == N_NAME) names_add(&a->needed, it->k[q]->str);
+                        if (it->k[q] && it->k[q]->kind == N_NAME) need(a, it->k[q]->str);
             }
         }
     }
 }
 
 /* -- pass 4: the forward sweep --------------------------------------------- */
+
+/* Whether overwriting x by a plain assignment must cache its old value:
+ * the reverse reads its value, or its shape (which an assignment may
+ * change; an indexed store never does). */
+static int cached(Ad *a, const Node *s, const char *x)
+{
+    return names_has(&a->shaped, x) || (s ? needed_before(a, s, x) : names_has(&a->needed, x));
+}
 
 static Node *push(Ad *a, Node *v) { return add(a, node(a, N_EXPR), call1(a, "%push", v)); }
 
@@ -825,13 +931,13 @@ static Node *fwd_stmt(Ad *a, const Node *s)
         int kind = classify(a, s, &prim, &args, &nargs);
         if (kind == K_STORE) {
             const char *x = t->k[0]->str;
-            if (names_has(&a->needed, x)) add(a, out, push(a, copy(a, t)));
+            if (needed_before(a, s, x)) add(a, out, push(a, copy(a, t)));
             if (varied_leaf(a, s->k[1])) add(a, out, add(a, node(a, N_EXPR), call1(a, "%shpush", copy(a, s->k[1]))));
             add(a, out, copy(a, s));
             break;
         }
         const char *x = t->str;
-        if (names_has(&a->needed, x)) add(a, out, push(a, name(a, x)));
+        if (cached(a, s, x)) add(a, out, push(a, name(a, x)));
         Node *v = copy(a, s->k[1]);
         if (kind == K_CALL && names_has(&a->varied, x))
             v->k[0]->str = (char *)pair_name(a, vm_fnast(a->vm, v->k[0]->str), "fwd");
@@ -902,7 +1008,7 @@ static Node *fwd_block(Ad *a, const Node *b, int clear)
     Region *r = clear ? region_of(a, b) : NULL;
     for (int i = 0; r && i < r->locals.n; i++) {
         const char *l = r->locals.s[i];
-        if (names_has(&a->needed, l)) add(a, out, push(a, name(a, l)));
+        if (cached(a, NULL, l)) add(a, out, push(a, name(a, l)));
         add(a, out, set(a, l, num(a, 0)));
     }
     return out;
@@ -944,7 +1050,7 @@ static void rev_assign(Ad *a, Node *out, const Node *s)
             add(a, zero, assign(a, copy(a, idx), num(a, 0)));
             add(a, out, add(a, add(a, add(a, node(a, N_IF), call1(a, "%nz", name(a, adj(a, x)))), zero), NULL));
         }
-        if (names_has(&a->needed, x)) add(a, out, assign(a, copy(a, t), call(a, "%pop", 0, NULL)));
+        if (needed_before(a, s, x)) add(a, out, assign(a, copy(a, t), call(a, "%pop", 0, NULL)));
         return;
     }
     const char *x = t->str;
@@ -1017,7 +1123,7 @@ static void rev_assign(Ad *a, Node *out, const Node *s)
         }
         }
     }
-    if (names_has(&a->needed, x)) add(a, out, pop(a, x));
+    if (cached(a, s, x)) add(a, out, pop(a, x));
 }
 
 static Node *rev_stmt(Ad *a, const Node *s)
@@ -1070,7 +1176,7 @@ static Node *rev_block(Ad *a, const Node *b, int clear)
     Region *r = clear ? region_of(a, b) : NULL;
     for (int i = r ? r->locals.n - 1 : -1; i >= 0; i--) {
         const char *l = r->locals.s[i];
-        if (names_has(&a->needed, l)) add(a, out, pop(a, l));
+        if (cached(a, NULL, l)) add(a, out, pop(a, l));
     }
     for (int i = b->n - 1; i >= 0; i--) {
         if (!b->k[i]) continue;
@@ -1094,12 +1200,19 @@ static void reset(Ad *a)
     free(a->site);
     free(a->varied.s);
     free(a->needed.s);
+    free(a->shaped.s);
     free(a->vars.s);
+    free(a->pos);
+    free(a->read);
+    a->pos = NULL;
+    a->read = NULL;
+    a->npos = a->poscap = a->nread = a->readcap = 0;
     a->reg = NULL;
     a->site = NULL;
     a->nreg = a->regcap = a->nsite = a->sitecap = 0;
     memset(&a->varied, 0, sizeof a->varied);
     memset(&a->needed, 0, sizeof a->needed);
+    memset(&a->shaped, 0, sizeof a->shaped);
     memset(&a->vars, 0, sizeof a->vars);
     a->returns = a->loops = 0;
 }
@@ -1172,7 +1285,11 @@ static int build_pair(Ad *a, const Node *fn, unsigned mask)
     sub.nreg = sub.regcap = sub.nsite = sub.sitecap = 0;
     memset(&sub.varied, 0, sizeof sub.varied);
     memset(&sub.needed, 0, sizeof sub.needed);
+    memset(&sub.shaped, 0, sizeof sub.shaped);
     memset(&sub.vars, 0, sizeof sub.vars);
+    sub.pos = NULL;
+    sub.read = NULL;
+    sub.npos = sub.poscap = sub.nread = sub.readcap = 0;
     sub.returns = sub.loops = 0;
     Ad *b = &sub;
     b->at = fn->loc;
@@ -1191,6 +1308,8 @@ static int build_pair(Ad *a, const Node *fn, unsigned mask)
     if (b->nerrs) goto done;
     while (activity(b, body)) {
     }
+    const Node *loops[MAXLOOPS];
+    number(b, body, loops, 0);
     needs(b, body);
     if (b->nerrs) goto done;
     /* forward: the lowered code with pushes, then the values the reverse
@@ -1206,6 +1325,7 @@ static int build_pair(Ad *a, const Node *fn, unsigned mask)
     for (int p = 0; p < np; p++) add(b, fwd, copy(b, fn->k[p]));
     declare_all(b, fwdbody, fn);
     for (int i = 0; fb && i < fb->n; i++) add(b, fwdbody, fb->k[i]);
+    for (int i = 0; i < b->shaped.n; i++) names_add(&b->needed, b->shaped.s[i]);
     for (int i = 0; i < b->needed.n; i++) add(b, fwdbody, push(b, name(b, b->needed.s[i])));
     Node *ret = add(b, node(b, N_RETURN), name(b, "$ret"));
     add(b, fwdbody, ret);

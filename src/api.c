@@ -169,6 +169,16 @@ int dial_set_args(dial_vm *d, int argc, char **argv)
     return DIAL_OK;
 }
 
+int dial_ad_stats(const dial_vm *d, char *buf, size_t size)
+{
+    if (!d) return -1;
+    const Tape *t = &d->vm->ctx.tape;
+    return snprintf(buf, size,
+                    "{\"forward_steps\": %d, \"taped_steps\": %zu, \"snapshots_peak\": %d, "
+                    "\"snapshot_bytes_peak\": %d, \"tape_bytes_peak\": %zu, \"pushes\": %zu}",
+                    0, t->taped_steps, 0, 0, t->bytes_peak, t->pushes);
+}
+
 void dial_interrupt(dial_vm *d)
 {
     if (d) d->vm->interrupt = 1;

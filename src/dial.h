@@ -62,6 +62,12 @@ void dial_set_output(dial_vm *vm, FILE *out);
 /* Bind the global `args` to a tuple of the given strings. */
 int dial_set_args(dial_vm *vm, int argc, char **argv);
 
+/* The AD statistics of everything differentiated so far, as one JSON
+ * object: forward_steps, taped_steps, snapshots_peak, snapshot_bytes_peak,
+ * tape_bytes_peak, pushes. Writes at most `size` bytes including the NUL
+ * and returns the full length, like snprintf. */
+int dial_ad_stats(const dial_vm *vm, char *buf, size_t size);
+
 /* Ask a running computation to stop with the error "interrupted". Safe to
  * call from a signal handler or another thread. A request made while
  * nothing runs is dropped when the next run starts. */

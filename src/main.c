@@ -28,6 +28,7 @@ static void usage(FILE *f)
           "  -             read the program from standard input\n"
           "  -e CODE       run CODE\n"
           "  --disasm      list the bytecode instead of running\n"
+          "  --ad-stats    print the AD statistics (JSON) on stderr at the end\n"
           "  --help        show this help\n"
           "  --version     show the version\n",
           f);
@@ -76,6 +77,7 @@ int main(int argc, char **argv)
 {
     const char *code = NULL, *file = NULL;
     unsigned flags = 0;
+    int stats = 0;
     int i = 1;
     for (; i < argc; i++) {
         const char *a = argv[i];
@@ -87,6 +89,8 @@ int main(int argc, char **argv)
             return 0;
         } else if (strcmp(a, "--disasm") == 0) {
             flags |= DIAL_DISASM;
+        } else if (strcmp(a, "--ad-stats") == 0) {
+            stats = 1;
         } else if (strcmp(a, "-e") == 0) {
             if (++i == argc) {
                 fputs("dial: -e needs an argument\n", stderr);
@@ -130,6 +134,11 @@ int main(int argc, char **argv)
     else
         rc = status(vm, dial_exec_file(vm, "-", flags));
     running = NULL;
+    if (stats) {
+        char buf[512];
+        dial_ad_stats(vm, buf, sizeof buf);
+        fprintf(stderr, "%s\n", buf);
+    }
     dial_free(vm);
     return rc;
 }
