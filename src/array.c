@@ -1,6 +1,6 @@
 /* array.c: the array core (see array.h). It owns the Arr objects and their
  * memory (owners carry their elements inline, views point into an owner),
- * broadcasting, the elementwise kernels, matmul, array literals, indexing
+ * broadcasting, the elementwise kernels, array literals, indexing
  * and indexed stores with copy on write.
  *
  * Every strided walk goes through one Loop: the axes of an iteration with
@@ -483,80 +483,6 @@ Arr *arr_transpose(Ctx *c, const Arr *a)
         copy_strided(r->d, dst, a->d, src, r->nd, r->shape);
     }
     return r;
-}
-
-/* -- matmul --------------------------------------------------------------- */
-
-/* Four running sums: independent chains keep the FPU busy (and the order
- * is fixed, so results are reproducible). */
-static double dot(const double *x, const double *y, int64_t n)
-{
-    double s0 = 0, s1 = 0, s2 = 0, s3 = 0;
-    int64_t i = 0;
-    for (; i + 4 <= n; i += 4) {
-        s0 += x[i] * y[i];
-        s1 += x[i + 1] * y[i + 1];
-        s2 += x[i + 2] * y[i + 2];
-        s3 += x[i + 3] * y[i + 3];
-    }
-    for (; i < n; i++) s0 += x[i] * y[i];
-    return (s0 + s1) + (s2 + s3);
-}
-
-/* o += a * x */
-static void axpy(double *o, double a, const double *x, int64_t n)
-{
-    BLOCKED(o[i] + a * x[i]);
-}
-
-/* C (m x n) = A (m x k) . B (k x n), all contiguous and C apart from both.
- * With n == 1 each entry is a dot of contiguous rows; otherwise the i-k-j
- * order streams rows of B and C. */
-static void matmul(double *C, const double *A, const double *B, int64_t m, int64_t k,
-                   int64_t n)
-{
-    if (n == 1) {
-        for (int64_t i = 0; i < m; i++) C[i] = dot(A + i * k, B, k);
-        return;
-    }
-    for (int64_t i = 0; i < m * n; i++) C[i] = 0;
-    for (int64_t i = 0; i < m; i++)
-        for (int64_t p = 0; p < k; p++) axpy(C + i * n, A[i * k + p], B + p * n, n);
-}
-
-int val_matmul(Ctx *c, Value *dst, const Value *a, const Value *b)
-{
-    Opnd x, y;
-    if (opnd(a, &x) || opnd(b, &y))
-        return ctx_err(c, "unsupported operand types for @: %s and %s", val_typename(a),
-                       val_typename(b));
-    Text t1, t2;
-    if (x.nd < 1 || x.nd > 2 || y.nd < 1 || y.nd > 2)
-        return ctx_err(c, "matmul: operands must be arrays of 1 or 2 dimensions, got shapes %s and %s",
-                       shape_text(&t1, x.nd, x.shape), shape_text(&t2, y.nd, y.shape));
-    int64_t m = x.nd == 2 ? x.shape[0] : 1, k = x.shape[x.nd - 1];
-    int64_t n = y.nd == 2 ? y.shape[1] : 1;
-    if (y.shape[0] != k)
-        return ctx_err(c, "matmul: shapes %s and %s are not aligned",
-                       shape_text(&t1, x.nd, x.shape), shape_text(&t2, y.nd, y.shape));
-    if (x.nd == 1 && y.nd == 1) {
-        put(c, dst, val_num(dot(x.d, y.d, k)));
-        return 0;
-    }
-    int nd = 0;
-    int64_t shape[2];
-    if (x.nd == 2) shape[nd++] = m;
-    if (y.nd == 2) shape[nd++] = n;
-    /* Unlike the elementwise kernels, matmul reads operands after writing
-     * outputs: *dst's array is reused only if it shares no data with them. */
-    Arr *r = reusable(dst, nd, shape);
-    if (r && (owner_of(r) == owner_of(a->u.a) || owner_of(r) == owner_of(b->u.a)))
-        r = NULL;
-    Arr *fresh = r ? NULL : (r = arr_new(c, nd, shape));
-    if (!r) return -1;
-    matmul(r->d, x.d, y.d, m, k, n);
-    if (fresh) put(c, dst, val_arr(fresh));
-    return 0;
 }
 
 /* -- conditions and literals --------------------------------------------- */

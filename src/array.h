@@ -106,7 +106,11 @@ void arr_unop_run(int op, double *o, const double *x, int64_t n);
 /* Numbers and arrays mix freely; any other type is an error naming it. */
 int val_binary(Ctx *c, int op, Value *dst, const Value *a, const Value *b);
 int val_unary(Ctx *c, int op, Value *dst, const Value *a);
-/* a @ b: 1-d.1-d (a number), 2-d.1-d, 1-d.2-d, 2-d.2-d. */
+/* a @ b (matmul.c), as NumPy's matmul: 1-d.1-d is a number; 2-d.2-d a
+ * matrix; a 1-d operand is a row (left) or column (right) vector whose axis
+ * the result drops; operands of 3 or more dimensions are stacks of
+ * matrices over their last two axes, the leading axes broadcast. Numbers
+ * are an error. *dst is reused only if it shares no data with a or b. */
 int val_matmul(Ctx *c, Value *dst, const Value *a, const Value *b);
 /* where(cond, x, y): x where cond is nonzero, else y, all three broadcast
  * together; numbers only give a number. */
