@@ -5,7 +5,7 @@
 set -e
 cd "$(dirname "$0")"
 
-deps="build-essential autoconf automake libtool pkg-config re2c bison libreadline-dev"
+deps="build-essential autoconf automake libtool pkg-config re2c bison libreadline-dev libopenblas-dev"
 if command -v dpkg-query >/dev/null 2>&1; then
     missing=
     for p in $deps; do
