@@ -98,7 +98,9 @@ typedef struct Ad {
     int nread, readcap;
     int cur;               /* the statement being analysed (index in pos) */
     int loops;             /* loop nesting while lowering */
-    int returns;           /* a `return` was lowered into the flag */
+    int returns;           /* `return`s lowered into the return flag */
+    int jumps;             /* breaks/continues lowered in the current loop */
+    const char *brk, *cnt; /* the current loop's flags, once needed */
 } Ad;
 
 static void aderr(Ad *a, Loc loc, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
@@ -373,9 +375,19 @@ static void lower_assign(Ad *a, Node *out, const Node *s)
         tmp.n = 2;
         e = &tmp;
     }
+    if (t->kind == N_INDEX && t->k[0]->kind == N_INDEX) {
+        /* x[i][j] = v: read x[i], store into it, write it back */
+        Node *tmp = lower_expr(a, out, t->k[0]);
+        Node *inner = copy(a, t);
+        inner->k[0] = tmp;
+        Node *st = assign(a, inner, (Node *)e);
+        lower_assign(a, out, st);
+        lower_assign(a, out, assign(a, t->k[0], copy(a, tmp)));
+        return;
+    }
     if (t->kind == N_INDEX) {
         if (t->k[0]->kind != N_NAME) {
-            aderr(a, t->loc, "grad: a store into an indexed element of an element is not supported yet");
+            aderr(a, t->loc, "grad: cannot differentiate a store into this expression");
             return;
         }
         Node *target = lower_op(a, out, t);   /* x[items], items lowered */
@@ -396,25 +408,89 @@ static void lower_assign(Ad *a, Node *out, const Node *s)
 
 static void lower_stmt(Ad *a, Node *out, const Node *s);
 
-/* The statements of b, into out; after a statement that may return, the
- * rest runs only while the return flag is down. */
+/* not (flag or flag ...): the flags a statement may have raised, which
+ * skip the rest of a block. */
+static Node *flags_down(Ad *a)
+{
+    const char *f[3];
+    int n = 0;
+    if (a->returns) f[n++] = "$ret'flag";
+    if (a->brk) f[n++] = a->brk;
+    if (a->cnt) f[n++] = a->cnt;
+    Node *e = name(a, f[0]);
+    for (int i = 1; i < n; i++) e = add(a, add(a, node(a, N_OR), e), name(a, f[i]));
+    Node *u = node(a, N_UNOP);
+    if (u) u->op = UN_NOT;
+    return add(a, u, e);
+}
+
+/* The statements of b, into out; after a statement that may return, break
+ * or continue, the rest runs only while no flag is up. */
 static void lower_stmts(Ad *a, Node *out, const Node *b, int from)
 {
     for (int i = from; i < b->n; i++) {
-        int before = a->returns;
+        int before = a->returns + a->jumps;
         lower_stmt(a, out, b->k[i]);
-        if (a->returns > before && i + 1 < b->n) {
-            Node *c = bind(a, out, add(a, node(a, N_UNOP), name(a, "$ret'flag")));
-            c = out->k[out->n - 1]->k[1];
-            c->op = UN_NOT;
+        if (a->returns + a->jumps > before && i + 1 < b->n) {
+            Node *c = bind(a, out, flags_down(a));
             Node *rest = block(a);
             lower_stmts(a, rest, b, i + 1);
-            Node *iff = node(a, N_IF);
-            add(a, add(a, add(a, iff, name(a, out->k[out->n - 1]->k[0]->str)), rest), NULL);
-            add(a, out, iff);
+            add(a, out, add(a, add(a, add(a, node(a, N_IF), c), rest), NULL));
             return;
         }
     }
+}
+
+/* Put s first in block b. */
+static void prepend(Ad *a, Node *b, Node *s)
+{
+    add(a, b, s);
+    if (!b || b->n < 2) return;
+    Node *last = b->k[b->n - 1];
+    memmove(b->k + 1, b->k, (size_t)(b->n - 1) * sizeof *b->k);
+    b->k[0] = last;
+}
+
+/* A loop's flags while its body is lowered. */
+typedef struct LoopFlags {
+    const char *brk, *cnt;
+    int jumps, returns;
+} LoopFlags;
+
+static void loop_enter(Ad *a, LoopFlags *save)
+{
+    save->brk = a->brk;
+    save->cnt = a->cnt;
+    save->jumps = a->jumps;
+    save->returns = a->returns;
+    a->brk = a->cnt = NULL;
+    a->jumps = 0;
+    a->loops++;
+}
+
+/* Whether the loop must stop early (a break, or a return inside), after
+ * putting `continue`'s reset at the top of the body. Restores the outer
+ * loop's flags; returns the stop condition's flag names in *brk. */
+static int loop_leave(Ad *a, LoopFlags *save, Node *body, const char **brk, int *ret)
+{
+    a->loops--;
+    if (a->cnt) prepend(a, body, set(a, a->cnt, num(a, 0)));
+    *brk = a->brk;
+    *ret = a->returns > save->returns;
+    a->brk = save->brk;
+    a->cnt = save->cnt;
+    a->jumps = save->jumps;
+    return *brk || *ret;
+}
+
+/* cond and not (break flag or return flag) */
+static Node *and_not_stopped(Ad *a, Node *cond, const char *brk, int ret)
+{
+    Node *stop = brk ? name(a, brk) : NULL;
+    if (ret) stop = stop ? add(a, add(a, node(a, N_OR), stop), name(a, "$ret'flag")) : name(a, "$ret'flag");
+    Node *u = node(a, N_UNOP);
+    if (u) u->op = UN_NOT;
+    return add(a, add(a, node(a, N_AND), cond), add(a, u, stop));
 }
 
 static Region *region_new(Ad *a)
@@ -491,26 +567,52 @@ static void lower_stmt(Ad *a, Node *out, const Node *s)
         Names dummy = {0};
         scope_push(a, &sc, &dummy);
         const char *var = declare(a, s->str, fresh(a, "", s->str));
-        a->loops++;
+        LoopFlags lf;
+        loop_enter(a, &lf);
         Node *body = lower_block(a, s->k[2], 1);
-        a->loops--;
+        const char *brk;
+        int ret;
+        int stops = loop_leave(a, &lf, body, &brk, &ret);
         scope_pop(a);
         free(dummy.s);
-        Node *f = add(a, add(a, add(a, node(a, N_FOR), from), to), body);
-        if (f) f->str = (char *)var;
-        add(a, f, NULL);
-        add(a, out, f);
+        if (!stops) {
+            Node *f = add(a, add(a, add(a, node(a, N_FOR), from), to), body);
+            if (f) f->str = (char *)var;
+            add(a, f, NULL);
+            add(a, out, f);
+            break;
+        }
+        /* a loop that may stop early runs as a while loop over a counter */
+        const char *i = fresh(a, "$i", NULL);
+        names_add(&a->vars, i);
+        add(a, out, set(a, i, copy(a, from)));
+        if (brk) add(a, out, set(a, brk, num(a, 0)));
+        Node *c = bind(a, out, binop(a, BIN_LT, name(a, i), copy(a, to)));
+        Node *inner = block(a);
+        add(a, inner, set(a, var, name(a, i)));
+        add(a, inner, body);
+        add(a, inner, set(a, i, binop(a, BIN_ADD, name(a, i), num(a, 1))));
+        add(a, inner, set(a, c->str, and_not_stopped(a, binop(a, BIN_LT, name(a, i), copy(a, to)), brk, ret)));
+        Node *w = add(a, add(a, node(a, N_WHILE), c), inner);
+        add(a, w, NULL);
+        add(a, out, w);
         break;
     }
     case N_WHILE: {
         Node *c = lower_expr(a, out, s->k[0]);
-        a->loops++;
+        if (c->kind != N_NAME) c = bind(a, out, c);
+        LoopFlags lf;
+        loop_enter(a, &lf);
         Node *body = lower_block(a, s->k[1], 1);
-        a->loops--;
+        const char *brk;
+        int ret;
+        int stops = loop_leave(a, &lf, body, &brk, &ret);
+        if (brk) add(a, out, set(a, brk, num(a, 0)));
         /* recompute the condition into the same name at the end of the body */
         Node *again = block(a);
         Node *c2 = lower_op(a, again, s->k[0]);
-        if (c->kind == N_NAME) add(a, again, set(a, c->str, c2));
+        if (stops) c2 = and_not_stopped(a, c2, brk, ret);
+        add(a, again, set(a, c->str, c2));
         Node *inner = block(a);
         add(a, inner, body);
         for (int i = 0; i < again->n; i++) add(a, inner, again->k[i]);
@@ -520,10 +622,6 @@ static void lower_stmt(Ad *a, Node *out, const Node *s)
         break;
     }
     case N_RETURN:
-        if (a->loops) {
-            aderr(a, s->loc, "grad: return inside a loop is not supported yet");
-            break;
-        }
         if (s->n != 1) {
             aderr(a, s->loc, "grad: a differentiated function must return one value");
             break;
@@ -533,9 +631,14 @@ static void lower_stmt(Ad *a, Node *out, const Node *s)
         a->returns++;
         break;
     case N_BREAK:
+        if (!a->brk) names_add(&a->vars, a->brk = fresh(a, "$brk", NULL));
+        add(a, out, set(a, a->brk, num(a, 1)));
+        a->jumps++;
+        break;
     case N_CONTINUE:
-        aderr(a, s->loc, "grad: '%s' is not supported in differentiated code yet",
-              s->kind == N_BREAK ? "break" : "continue");
+        if (!a->cnt) names_add(&a->vars, a->cnt = fresh(a, "$cnt", NULL));
+        add(a, out, set(a, a->cnt, num(a, 1)));
+        a->jumps++;
         break;
     case N_MASSIGN:
         aderr(a, s->loc, "grad: multiple assignment is not supported in differentiated code yet");
@@ -885,7 +988,9 @@ static void needs(Ad *a, Node *b)
             continue;
         }
         if (!names_has(&a->varied, t->str)) continue;
-        if (kind == K_PRIM) need_prim(a, s, prim, args, nargs);
+        int any = 0;
+        for (int j = 0; j < nargs; j++) any |= varied_leaf(a, args[j]);
+        if (kind == K_PRIM && any) need_prim(a, s, prim, args, nargs);
         if (kind == K_INDEX) {
             const Node *v = s->k[1];
             names_add(&a->shaped, v->k[0]->str);
@@ -1214,7 +1319,8 @@ static void reset(Ad *a)
     memset(&a->needed, 0, sizeof a->needed);
     memset(&a->shaped, 0, sizeof a->shaped);
     memset(&a->vars, 0, sizeof a->vars);
-    a->returns = a->loops = 0;
+    a->returns = a->loops = a->jumps = 0;
+    a->brk = a->cnt = NULL;
 }
 
 /* name'fwd@mask / name'rev@mask: the global holding a pair's function */
@@ -1290,7 +1396,8 @@ static int build_pair(Ad *a, const Node *fn, unsigned mask)
     sub.pos = NULL;
     sub.read = NULL;
     sub.npos = sub.poscap = sub.nread = sub.readcap = 0;
-    sub.returns = sub.loops = 0;
+    sub.returns = sub.loops = sub.jumps = 0;
+    sub.brk = sub.cnt = NULL;
     Ad *b = &sub;
     b->at = fn->loc;
     int np = fn->n - 1;
