@@ -1,7 +1,55 @@
 /* builtins.c: the builtin functions and their table (see builtins.h).
  * Semantics follow NumPy. Every builtin borrows its arguments and writes a
  * new reference to *out only when it succeeds; *out is not read. Messages
- * name the builtin. */
+ * name the builtin. load and save are io.c's.
+ *
+ * The builtins, one line each. `a` is an array or a number; `shape` is
+ * separate numbers or one 1-d array (no extents: a number); an axis may be
+ * negative, counting from the end; `[...]` is optional.
+ *
+ *   print(v, ...)            the values separated by spaces, then a newline
+ *   shape(a)                 the extents as a 1-d array ([] for a number)
+ *   len(a)                   the first extent (a tuple's length)
+ *   size(a)                  the number of elements
+ *   zeros(shape)             an array of 0s
+ *   ones(shape)              an array of 1s
+ *   full(shape, v)           an array of v (shape: one number or one array)
+ *   arange([start,] stop[, step])  start, start + step, ... before stop
+ *   linspace(start, stop, n) n evenly spaced values from start to stop
+ *   eye(n[, m])              the n x m identity matrix (m = n)
+ *   reshape(a, shape)        the elements in a new shape; one extent may be -1
+ *   transpose(a)             the axes reversed
+ *   concat(a, b, ...)        joined along the first axis
+ *   stack(a, b, ...)         joined along a new first axis
+ *   where(cond, x, y)        x where cond is nonzero, else y, broadcast
+ *   clip(a, lo, hi)          minimum(maximum(a, lo), hi), broadcast
+ *   dot(a, b)                a @ b; the product when either is a number
+ *   outer(a, b)              r[i, j] = a[i] * b[j] of the flattened operands
+ *   sum(a[, axis])           the sum (pairwise, as NumPy's)
+ *   prod(a[, axis])          the product
+ *   mean(a[, axis])          the mean
+ *   max(a[, axis])           the largest element; nan if any is nan
+ *   min(a[, axis])           the smallest element; nan if any is nan
+ *   argmax(a[, axis])        the (flat) index of the first largest element
+ *   cumsum(a[, axis])        running sums, of the flattened array or along axis
+ *   norm(a)                  the 2-norm of the flattened array (no overflow)
+ *   exp(a)                   e^a, elementwise
+ *   log(a)                   the natural logarithm, elementwise
+ *   sin(a)                   the sine, elementwise
+ *   cos(a)                   the cosine, elementwise
+ *   tan(a)                   the tangent, elementwise
+ *   tanh(a)                  the hyperbolic tangent, elementwise
+ *   sqrt(a)                  the square root, elementwise
+ *   abs(a)                   the absolute value, elementwise
+ *   sign(a)                  -1, 0 or 1 (nan for nan), elementwise
+ *   floor(a)                 rounded down, elementwise
+ *   ceil(a)                  rounded up, elementwise
+ *   maximum(a, b)            the larger, elementwise, broadcast; nan wins
+ *   minimum(a, b)            the smaller, elementwise, broadcast; nan wins
+ *   rand(seed, shape)        uniform in [0, 1), the same for the same seed
+ *   randn(seed, shape)       standard normal, the same for the same seed
+ *   load(file)               the array in a .npy or .csv file
+ *   save(file, a)            a written to a .npy or .csv file */
 #include "builtins.h"
 
 #include <stdlib.h>
