@@ -66,6 +66,7 @@ typedef struct Site {
     Node *rev;             /* N_BLOCK of the rule's active statements */
     const char *contrib[4];
     int site;              /* operands recorded by %site, 0 if none */
+    int direct[4];         /* the rule assigns the adjoint unconditionally */
     int siteof[4];         /* operand -> position in the site record, -1 */
 } Site;
 
@@ -942,17 +943,28 @@ static void need_prim(Ad *a, Node *s, const char *prim, const Node **args, int n
     st = &a->site[a->nsite - 1];
     st->rev = inst(a, &in, rule->k[rule->n - 1]);
     if (st->rev) st->rev->num = 0;
+    const Node *body = rule->k[rule->n - 1];
     for (int p = 0; p < 4; p++) {
         st->contrib[p] = contrib[p];
         st->siteof[p] = -1;
         if (contrib[p]) names_add(&a->vars, contrib[p]);
+        for (int j = 0; p < np && j < body->n; j++) {
+            const Node *b = body->k[j];
+            st->direct[p] |= b->kind == N_ASSIGN && b->k[0]->kind == N_NAME && b->k[0]->str[0] == 'd' &&
+                             strcmp(b->k[0]->str + 1, rule->k[p]->str) == 0;
+        }
     }
     /* stash the adjoint's name in the block's str: the reverse reads it */
     if (st->rev) st->rev->str = (char *)in.dy;
-    if (broadcasting(prim)) {
+    /* only two operands that are both variables can broadcast one against
+     * the other (a constant never widens the result); the shapes of the
+     * differentiated ones are recorded */
+    int names = 0;
+    for (int p = 0; p < np && p < 3; p++) names += args[p]->kind == N_NAME;
+    if (broadcasting(prim) && names >= 2) {
         int k = 0;
         for (int p = 0; p < np && p < 3; p++)
-            if (args[p]->kind == N_NAME) st->siteof[p] = k++;
+            if (contrib[p]) st->siteof[p] = k++;
         st->site = k;
     }
     free(in.from);
@@ -1160,12 +1172,17 @@ static void rev_assign(Ad *a, Node *out, const Node *s)
     }
     const char *x = t->str;
     if (names_has(&a->varied, x)) {
-        const char *dy = fresh(a, "$dy", NULL);
+        const char *dx = adj(a, x), *dy = fresh(a, "$dy", NULL);
         names_add(&a->vars, dy);
-        add(a, out, set(a, dy, name(a, adj(a, x))));
-        add(a, out, set(a, adj(a, x), num(a, 0)));
+        /* the rule reads the adjoint under its own name; copies hand it on */
+        if (kind == K_PRIM && s->num > 0) dy = a->site[(int)s->num - 1].rev->str;
+        if (kind == K_COPY) {
+            add(a, out, accumulate(a, v->str, name(a, dx)));
+        } else {
+            add(a, out, set(a, dy, name(a, dx)));
+        }
+        add(a, out, set(a, dx, num(a, 0)));
         switch (kind) {
-        case K_COPY: add(a, out, accumulate(a, v->str, name(a, dy))); break;
         case K_PRIM:
             if (s->num > 0) {
                 Site *st = &a->site[(int)s->num - 1];
@@ -1175,10 +1192,10 @@ static void rev_assign(Ad *a, Node *out, const Node *s)
                     names_add(&a->vars, sv);
                     add(a, out, set(a, sv, call1(a, "%unsite", num(a, st->site))));
                 }
-                add(a, out, set(a, st->rev->str, name(a, dy)));
                 for (int p = 0; p < 4; p++)
-                    if (st->contrib[p]) add(a, out, set(a, st->contrib[p], num(a, 0)));
-                add(a, out, copy(a, st->rev));
+                    if (st->contrib[p] && !st->direct[p]) add(a, out, set(a, st->contrib[p], num(a, 0)));
+                Node *rb = copy(a, st->rev);
+                for (int j = 0; rb && j < rb->n; j++) add(a, out, rb->k[j]);
                 for (int p = 0; p < 4; p++) {
                     if (!st->contrib[p]) continue;
                     Node *c = name(a, st->contrib[p]);
@@ -1294,6 +1311,234 @@ static Node *rev_block(Ad *a, const Node *b, int clear)
         add(a, out, set(a, adj(a, r->locals.s[i]), num(a, 0)));
     }
     return out;
+}
+
+/* -- simplifying the generated code ---------------------------------------- */
+
+/* Temporaries ('$' names) used once are substituted into their use when
+ * nothing between assigns their operands: the expression trees come back,
+ * so the compiler fuses them, and the temporaries are not kept alive. */
+
+typedef struct Count {
+    Names name;
+    int *uses, *defs;
+    int cap;
+} Count;
+
+static int count_slot(Count *c, const char *n)
+{
+    for (int i = 0; i < c->name.n; i++)
+        if (strcmp(c->name.s[i], n) == 0) return i;
+    if (!names_add(&c->name, n)) return -1;
+    if (c->name.n > c->cap) {
+        int cap = c->cap ? c->cap * 2 : 64;
+        int *u = realloc(c->uses, (size_t)cap * sizeof *u), *d2 = realloc(c->defs, (size_t)cap * sizeof *d2);
+        if (u) c->uses = u;
+        if (d2) c->defs = d2;
+        if (!u || !d2) return -1;
+        c->cap = cap;
+    }
+    c->uses[c->name.n - 1] = c->defs[c->name.n - 1] = 0;
+    return c->name.n - 1;
+}
+
+static void count(Count *c, const Node *e)
+{
+    if (!e) return;
+    if (e->kind == N_NAME && e->str[0] == '$') {
+        int i = count_slot(c, e->str);
+        if (i >= 0) c->uses[i]++;
+        return;
+    }
+    if (e->kind == N_ASSIGN && e->k[0]->kind == N_NAME) {
+        if (e->k[0]->str[0] == '$') {
+            int i = count_slot(c, e->k[0]->str);
+            if (i >= 0) c->defs[i]++;
+        }
+        count(c, e->k[1]);
+        return;
+    }
+    for (int i = 0; i < e->n; i++) count(c, e->k[i]);
+}
+
+static int uses_of(const Count *c, const char *n)
+{
+    for (int i = 0; i < c->name.n; i++)
+        if (strcmp(c->name.s[i], n) == 0) return c->defs[i] == 1 ? c->uses[i] : -1;
+    return -1;
+}
+
+/* No calls with effects: user functions, intrinsics, print and save. */
+static int pure(Ad *a, const Node *e)
+{
+    if (!e) return 1;
+    if (e->kind == N_CALL) {
+        const char *f = e->k[0]->str;
+        if (f[0] == '%' || vm_fnast(a->vm, f) || strcmp(f, "print") == 0 || strcmp(f, "save") == 0)
+            return 0;
+    }
+    for (int i = 0; i < e->n; i++)
+        if (!pure(a, e->k[i])) return 0;
+    return 1;
+}
+
+static const Node *target_name(const Node *s)
+{
+    if (s->kind != N_ASSIGN) return NULL;
+    const Node *t = s->k[0];
+    while (t->kind == N_INDEX) t = t->k[0];
+    return t;
+}
+
+/* Does statement s (with everything nested in it) assign a name e reads? */
+static int clobbers(const Node *s, const Node *e)
+{
+    if (!s) return 0;
+    const Node *t = target_name(s);
+    if (t && t->kind == N_NAME && mentions_name(e, t->str)) return 1;
+    if (s->kind == N_FOR && s->str && mentions_name(e, s->str)) return 1;
+    for (int i = 0; i < s->n; i++)
+        if (s->k[i] && (s->k[i]->kind == N_BLOCK || s->k[i]->kind == N_ASSIGN || s->k[i]->kind == N_IF ||
+                        s->k[i]->kind == N_FOR || s->k[i]->kind == N_WHILE) &&
+            clobbers(s->k[i], e))
+            return 1;
+    return 0;
+}
+
+/* Replace the use of name n in e's own expression (not nested blocks) by v;
+ * returns whether it was found. */
+static int replace(Node *e, const char *n, Node *v)
+{
+    for (int i = 0; e && i < e->n; i++) {
+        Node *k = e->k[i];
+        if (!k || k->kind == N_BLOCK) continue;
+        if (k->kind == N_NAME && strcmp(k->str, n) == 0) {
+            e->k[i] = v;
+            return 1;
+        }
+        if (replace(k, n, v)) return 1;
+    }
+    return 0;
+}
+
+static int reads_here(const Node *s, const char *n)
+{
+    for (int i = 0; s && i < s->n; i++) {
+        const Node *k = s->k[i];
+        if (!k || k->kind == N_BLOCK) continue;
+        if (k->kind == N_NAME ? strcmp(k->str, n) == 0 : reads_here(k, n)) return 1;
+    }
+    return 0;
+}
+
+static void drop(Node *b, int i)
+{
+    memmove(b->k + i, b->k + i + 1, (size_t)(b->n - i - 1) * sizeof *b->k);
+    b->n--;
+}
+
+static int simplify_block(Ad *a, Node *b, const Count *c)
+{
+    int changed = 0;
+    for (int i = 0; i < b->n; i++) {
+        Node *s = b->k[i];
+        if (!s) continue;
+        for (int j = 0; j < s->n; j++)
+            if (s->k[j] && s->k[j]->kind == N_BLOCK) changed |= simplify_block(a, s->k[j], c);
+        if (s->kind == N_BLOCK) changed |= simplify_block(a, s, c);
+        if (s->kind != N_ASSIGN || s->k[0]->kind != N_NAME || s->k[0]->str[0] != '$') continue;
+        const char *t = s->k[0]->str;
+        Node *e = s->k[1];
+        int u = uses_of(c, t);
+        if (!pure(a, e)) continue;
+        if (u == 0) {                       /* never read */
+            drop(b, i--);
+            changed = 1;
+            continue;
+        }
+        if (u != 1) continue;
+        for (int j = i + 1; j < b->n; j++) {
+            Node *n = b->k[j];
+            if (!n) continue;
+            if (reads_here(n, t)) {
+                if (n->kind != N_ASSIGN && n->kind != N_EXPR && n->kind != N_RETURN && n->kind != N_IF)
+                    break;
+                if (n->kind == N_IF && !(n->k[0]->kind == N_NAME && strcmp(n->k[0]->str, t) == 0)) break;
+                if (replace(n, t, e)) {
+                    drop(b, i--);
+                    changed = 1;
+                }
+                break;
+            }
+            if (mentions_name(n, t) || clobbers(n, e)) break;
+        }
+    }
+    return changed;
+}
+
+static void simplify(Ad *a, Node *fnbody)
+{
+    for (int round = 0; round < 8; round++) {
+        Count c;
+        memset(&c, 0, sizeof c);
+        count(&c, fnbody);
+        int changed = simplify_block(a, fnbody, &c);
+        free(c.name.s);
+        free(c.uses);
+        free(c.defs);
+        if (!changed) break;
+    }
+}
+
+
+/* Release temporaries after their last read: generated functions keep
+ * every variable at function level, and an adjoint or a rule's temporary
+ * would otherwise hold its array until the function returns. A
+ * temporary read only in one block is set to 0 after the statement that
+ * reads it last there. */
+static void release_block(Ad *a, Node *b, const Count *c)
+{
+    for (int i = 0; i < b->n; i++) {
+        Node *s = b->k[i];
+        for (int j = 0; s && j < s->n; j++)
+            if (s->k[j] && s->k[j]->kind == N_BLOCK) release_block(a, s->k[j], c);
+        if (s && s->kind == N_BLOCK) release_block(a, s, c);
+    }
+    for (int v = 0; v < c->name.n; v++) {
+        const char *t = c->name.s[v];
+        int reads = 0, last = -1;
+        for (int i = 0; i < b->n; i++) {
+            Count here;
+            memset(&here, 0, sizeof here);
+            count(&here, b->k[i]);
+            for (int q = 0; q < here.name.n; q++)
+                if (strcmp(here.name.s[q], t) == 0 && here.uses[q]) {
+                    reads += here.uses[q];
+                    last = i;
+                }
+            free(here.name.s);
+            free(here.uses);
+            free(here.defs);
+        }
+        if (last < 0 || reads != c->uses[v] || last + 1 >= b->n) continue;
+        Node *s = b->k[last];
+        if (s->kind == N_FOR || s->kind == N_WHILE) continue;
+        add(a, b, set(a, t, num(a, 0)));
+        Node *kill = b->k[b->n - 1];
+        memmove(b->k + last + 2, b->k + last + 1, (size_t)(b->n - last - 2) * sizeof *b->k);
+        b->k[last + 1] = kill;
+    }
+}
+
+static void release(Ad *a, Node *fnbody)
+{
+    Count c;
+    memset(&c, 0, sizeof c);
+    count(&c, fnbody);
+    release_block(a, fnbody, &c);
+    free(c.name.s);
+    free(c.uses);
+    free(c.defs);
 }
 
 /* -- functions ------------------------------------------------------------ */
@@ -1436,6 +1681,8 @@ static int build_pair(Ad *a, const Node *fn, unsigned mask)
     for (int i = 0; i < b->needed.n; i++) add(b, fwdbody, push(b, name(b, b->needed.s[i])));
     Node *ret = add(b, node(b, N_RETURN), name(b, "$ret"));
     add(b, fwdbody, ret);
+    simplify(b, fwdbody);
+    release(b, fwdbody);
     add(b, fwd, fwdbody);
     /* reverse: restore, seed, reverse sweep, the parameters' adjoints */
     Node *rev = node(b, N_FN), *revbody = block(b);
@@ -1451,6 +1698,8 @@ static int build_pair(Ad *a, const Node *fn, unsigned mask)
     for (int p = 0; p < np; p++) add(b, rr, name(b, adj(b, fn->k[p]->str)));
     if (np == 0) add(b, rr, num(b, 0));
     add(b, revbody, rr);
+    simplify(b, revbody);
+    release(b, revbody);
     add(b, rev, revbody);
     if (!b->nerrs) compile_fn(b, fwd, kf);
     if (!b->nerrs) compile_fn(b, rev, kr);

@@ -52,7 +52,8 @@ static inline double num_binop(int op, double a, double b)
     case BIN_MUL: return a * b;
     case BIN_DIV: return a / b;
     case BIN_MOD: return num_mod(a, b);
-    case BIN_POW: return b == 2 ? a * a : pow(a, b); /* both correctly rounded */
+    case BIN_POW: /* exact shortcuts: pow is correctly rounded, so is a * a */
+        return b == 2 ? a * a : b == 1 ? a : pow(a, b);
     case BIN_EQ: return a == b;
     case BIN_NE: return a != b;
     case BIN_LT: return a < b;
