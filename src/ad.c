@@ -1507,6 +1507,7 @@ static void release_block(Ad *a, Node *b, const Count *c)
     for (int v = 0; v < c->name.n; v++) {
         const char *t = c->name.s[v];
         int reads = 0, last = -1;
+        if (!c->defs[v]) continue;      /* a parameter */
         for (int i = 0; i < b->n; i++) {
             Count here;
             memset(&here, 0, sizeof here);
@@ -1576,23 +1577,38 @@ static const char *pair_key(Ad *a, const Node *fn, const char *which, unsigned m
     return arena_strdup(a->ar, buf, strlen(buf));
 }
 
-/* `var = 0` for every variable, so all live at function level. */
-static void declare_all(Ad *a, Node *body, const Node *fn)
+/* A generated function's body, simplified, with `var = 0` first for every
+ * variable it assigns (so all live at function level) — the parameters'
+ * adjoints included in the reverse, where they are returned even when no
+ * contribution reached them. */
+static void collect_vars(Names *vs, const Node *e);
+
+static Node *finish(Ad *a, Node *body, const Node *fn, const Node *self, int rev)
 {
+    simplify(a, body);
+    release(a, body);
+    Names vs = {0};
+    collect_vars(&vs, body);
     int np = fn->n - 1;
-    for (int i = 0; i < a->vars.n; i++) {
+    if (rev)                            /* the reverse returns them all */
+        for (int p = 0; p < np; p++) names_add(&vs, adj(a, fn->k[p]->str));
+    Node *out = block(a);
+    for (int i = 0; i < vs.n; i++) {
         int param = 0;
-        for (int p = 0; p < np; p++) param |= strcmp(fn->k[p]->str, a->vars.s[i]) == 0;
-        if (!param) add(a, body, set(a, a->vars.s[i], num(a, 0)));
+        for (int p = 0; p < self->n; p++) param |= strcmp(self->k[p]->str, vs.s[i]) == 0;
+        if (!param) add(a, out, set(a, vs.s[i], num(a, 0)));
     }
+    free(vs.s);
+    for (int i = 0; i < body->n; i++) add(a, out, body->k[i]);
+    return out;
 }
 
-static void collect_vars(Ad *a, const Node *e)
+static void collect_vars(Names *vs, const Node *e)
 {
     if (!e) return;
-    if ((e->kind == N_ASSIGN) && e->k[0]->kind == N_NAME) names_add(&a->vars, e->k[0]->str);
-    if (e->kind == N_FOR && e->str) names_add(&a->vars, e->str);
-    for (int i = 0; i < e->n; i++) collect_vars(a, e->k[i]);
+    if ((e->kind == N_ASSIGN) && e->k[0]->kind == N_NAME) names_add(vs, e->k[0]->str);
+    if (e->kind == N_FOR && e->str) names_add(vs, e->str);
+    for (int i = 0; i < e->n; i++) collect_vars(vs, e->k[i]);
 }
 
 static int build_pair(Ad *a, const Node *fn, unsigned mask);
@@ -1669,28 +1685,18 @@ static int build_pair(Ad *a, const Node *fn, unsigned mask)
     b->at = fn->loc;
     Node *fb = fwd_block(b, body, 0);
     Node *rb = rev_block(b, body, 0);
-    collect_vars(b, fb);
-    collect_vars(b, rb);
-    for (int p = 0; p < np; p++) names_add(&b->vars, adj(b, fn->k[p]->str)); /* zero if inactive */
     Node *fwd = node(b, N_FN), *fwdbody = block(b);
     if (fwd) fwd->str = (char *)kf;
     for (int p = 0; p < np; p++) add(b, fwd, copy(b, fn->k[p]));
-    declare_all(b, fwdbody, fn);
     for (int i = 0; fb && i < fb->n; i++) add(b, fwdbody, fb->k[i]);
     for (int i = 0; i < b->shaped.n; i++) names_add(&b->needed, b->shaped.s[i]);
     for (int i = 0; i < b->needed.n; i++) add(b, fwdbody, push(b, name(b, b->needed.s[i])));
-    Node *ret = add(b, node(b, N_RETURN), name(b, "$ret"));
-    add(b, fwdbody, ret);
-    simplify(b, fwdbody);
-    release(b, fwdbody);
-    add(b, fwd, fwdbody);
+    add(b, fwdbody, add(b, node(b, N_RETURN), name(b, "$ret")));
+    add(b, fwd, finish(b, fwdbody, fn, fwd, 0));
     /* reverse: restore, seed, reverse sweep, the parameters' adjoints */
     Node *rev = node(b, N_FN), *revbody = block(b);
     if (rev) rev->str = (char *)kr;
     add(b, rev, name(b, "$seed"));
-    Node *revf = node(b, N_FN);   /* declare_all skips only $seed */
-    add(b, revf, name(b, "$seed"));
-    declare_all(b, revbody, revf);
     for (int i = b->needed.n - 1; i >= 0; i--) add(b, revbody, pop(b, b->needed.s[i]));
     add(b, revbody, set(b, adj(b, "$ret"), name(b, "$seed")));
     for (int i = 0; rb && i < rb->n; i++) add(b, revbody, rb->k[i]);
@@ -1698,9 +1704,7 @@ static int build_pair(Ad *a, const Node *fn, unsigned mask)
     for (int p = 0; p < np; p++) add(b, rr, name(b, adj(b, fn->k[p]->str)));
     if (np == 0) add(b, rr, num(b, 0));
     add(b, revbody, rr);
-    simplify(b, revbody);
-    release(b, revbody);
-    add(b, rev, revbody);
+    add(b, rev, finish(b, revbody, fn, rev, 1));
     if (!b->nerrs) compile_fn(b, fwd, kf);
     if (!b->nerrs) compile_fn(b, rev, kr);
 done:
