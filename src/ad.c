@@ -1178,10 +1178,10 @@ static void rev_assign(Ad *a, Node *out, const Node *s)
         if (kind == K_PRIM && s->num > 0) dy = a->site[(int)s->num - 1].rev->str;
         if (kind == K_COPY) {
             add(a, out, accumulate(a, v->str, name(a, dx)));
+            add(a, out, set(a, dx, num(a, 0)));
         } else {
-            add(a, out, set(a, dy, name(a, dx)));
+            add(a, out, set(a, dy, call1(a, "%take", name(a, dx))));
         }
-        add(a, out, set(a, dx, num(a, 0)));
         switch (kind) {
         case K_PRIM:
             if (s->num > 0) {
@@ -1271,12 +1271,12 @@ static Node *rev_stmt(Ad *a, const Node *s)
         add(a, out, pop(a, n));
         add(a, out, pop(a, st));
         Node *body = block(a);
-        if (s->kind == N_FOR) {   /* i = start + n - 1 - k */
+        Node *rb = rev_block(a, s->kind == N_FOR ? s->k[2] : s->k[1], s->kind == N_FOR);
+        if (s->kind == N_FOR && mentions_name(rb, s->str)) {   /* i = start + n - 1 - k */
             Node *i = binop(a, BIN_SUB, binop(a, BIN_ADD, name(a, st), name(a, n)),
                             binop(a, BIN_ADD, name(a, k), num(a, 1)));
             add(a, body, set(a, s->str, i));
         }
-        Node *rb = rev_block(a, s->kind == N_FOR ? s->k[2] : s->k[1], s->kind == N_FOR);
         for (int j = 0; rb && j < rb->n; j++) add(a, body, rb->k[j]);
         Node *f = add(a, add(a, add(a, node(a, N_FOR), num(a, 0)), name(a, n)), body);
         if (f) f->str = (char *)k;
@@ -1500,6 +1500,8 @@ static void release_block(Ad *a, Node *b, const Count *c)
 {
     for (int i = 0; i < b->n; i++) {
         Node *s = b->k[i];
+        /* in a loop the next step overwrites them: no need, and no cost */
+        if (s && (s->kind == N_FOR || s->kind == N_WHILE)) continue;
         for (int j = 0; s && j < s->n; j++)
             if (s->k[j] && s->k[j]->kind == N_BLOCK) release_block(a, s->k[j], c);
         if (s && s->kind == N_BLOCK) release_block(a, s, c);

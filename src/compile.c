@@ -471,6 +471,56 @@ static void grad_to(C *c, const Node *e, int reg)
     emit(c, OP_LOADK, 0, reg, add_const(c, v), 0);
 }
 
+/* The register of a local named by e, or -1. */
+static int local_reg(C *c, const Node *e)
+{
+    Local *l = e && e->kind == N_NAME ? find_local(c->fs, e->str) : NULL;
+    return l ? l->reg : -1;
+}
+
+/* The tape operations generated code runs in every step get opcodes of
+ * their own when their operands are locals (see tape.h); returns 0 to
+ * leave e to the general intrinsic call. */
+static int tape_op(C *c, const Node *e, int reg)
+{
+    const char *f = e->k[0]->str;
+    int nargs = e->n - 1;
+    if (strcmp(f, "%site") == 0 && (nargs == 2 || nargs == 3)) {
+        int y = local_reg(c, e->k[1]), a = local_reg(c, e->k[2]);
+        int b = nargs == 3 ? local_reg(c, e->k[3]) : 0;
+        if (y < 0 || a < 0 || b < 0) return 0;
+        emit(c, OP_SITE, nargs == 3, y, a, b);
+        return 1;
+    }
+    if (strcmp(f, "%unsite") == 0 && nargs == 1 && e->k[1]->kind == N_NUM) {
+        emit(c, OP_UNSITE, 0, reg, (int)e->k[1]->num, 0);
+        return 1;
+    }
+    if (strcmp(f, "%take") == 0 && nargs == 1 && local_reg(c, e->k[1]) >= 0) {
+        emit(c, OP_TAKE, 0, reg, local_reg(c, e->k[1]), 0);
+        return 1;
+    }
+    return 0;
+}
+
+/* d = d + %reduce(v, site, j), generated for adjoint accumulation, as one
+ * ACCR instruction; returns 0 when value is not of that form. */
+static int accumulate_to(C *c, const Node *value, int reg, const char *var)
+{
+    if (value->kind != N_BINOP || value->op != BIN_ADD || value->k[0]->kind != N_NAME ||
+        strcmp(value->k[0]->str, var) != 0)
+        return 0;
+    const Node *r = value->k[1];
+    if (r->kind != N_CALL || r->k[0]->kind != N_NAME || strcmp(r->k[0]->str, "%reduce") != 0 ||
+        r->n != 4 || r->k[3]->kind != N_NUM || local_reg(c, r->k[2]) < 0)
+        return 0;
+    int save = c->fs->freereg;
+    Opnd v = operand(c, r->k[1]);
+    emit(c, OP_ACCR, (v.k ? F_BK : 0) | ((int)r->k[3]->num << 4), reg, v.i, local_reg(c, r->k[2]));
+    c->fs->freereg = save;
+    return 1;
+}
+
 static void call_to(C *c, const Node *e, int reg)
 {
     Fs *fs = c->fs;
@@ -479,6 +529,7 @@ static void call_to(C *c, const Node *e, int reg)
     int save = fs->freereg;
     int where, kind = V_NONE;
     if (fn->kind == N_NAME && fn->str[0] == '%') {   /* generated code only */
+        if (tape_op(c, e, reg)) return;
         int in = intrinsic_find(fn->str);
         if (in < 0) {
             cerror(c, fn->loc, "internal error: unknown intrinsic '%s'", fn->str);
@@ -1014,6 +1065,7 @@ static void assign(C *c, const Node *s)
     }
     if (t->kind == N_NAME) {
         Local *l = find_local(fs, t->str);
+        if (l && accumulate_to(c, v, l->reg, t->str)) return;
         if (l) {               /* build the value in the variable itself */
             expr_to_var(c, v, l->reg, t->str);
             return;

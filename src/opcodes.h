@@ -40,6 +40,11 @@
                     items; T = G[a] if F_GLOBAL, else R[a]                 */ \
     X(SETINDEX1) /* T[R[b]] = RK(c); T as for SETINDEX                     */ \
     X(CLEAR)     /* R[a .. a+b) = nil, releasing what they held            */ \
+    X(SITE)      /* record which of R[b] (and R[c] if f) broadcast into R[a] */ \
+    X(UNSITE)    /* R[a] = the record of b operands (tape.h)               */ \
+    X(ACCR)      /* R[a] = R[a] + RK(b) summed to operand f>>4's shape in  \
+                    the record R[c]                                        */ \
+    X(TAKE)      /* R[a] = R[b]; R[b] = 0 (an adjoint taken)               */ \
     X(FUSED)     /* R[a] = kernel c over its leaf registers, then skip the  \
                     kernel's fallback; if it cannot run, fall through      */
 

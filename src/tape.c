@@ -196,31 +196,34 @@ static int in_loopend(Ctx *c, const Value *a, int n, Value *out)
     return push(c, &a[0]) || push(c, &a[1]) ? -1 : 0;
 }
 
-/* %site(y, a1, ..., ak): which operands broadcast into y, with shapes. */
-static int in_site(Ctx *c, const Value *a, int n, Value *out)
+int tape_site(Ctx *c, const Value *y, const Value *const *op, int n)
 {
     unsigned char flags = 0;
-    *out = val_num(0);
-    for (int i = 1; i < n; i++) {
-        if (same_shape(&a[i], &a[0])) continue;
-        flags |= (unsigned char)(1 << (i - 1));
-        if (shape_put(c, &a[i])) return -1;
+    for (int i = 0; i < n; i++) {
+        if (same_shape(op[i], y)) continue;
+        flags |= (unsigned char)(1 << i);
+        if (shape_put(c, op[i])) return -1;
     }
     return bytes_put(c, &flags, 1);
 }
 
-/* %unsite(k): 0 when no operand broadcast, else a tuple of k entries,
- * each 0 or the operand's shape. */
-static int in_unsite(Ctx *c, const Value *a, int n, Value *out)
+/* %site(y, a1, ..., ak): which operands broadcast into y, with shapes. */
+static int in_site(Ctx *c, const Value *a, int n, Value *out)
+{
+    const Value *op[3];
+    *out = val_num(0);
+    for (int i = 1; i < n; i++) op[i - 1] = &a[i];
+    return tape_site(c, &a[0], op, n - 1);
+}
+
+int tape_unsite(Ctx *c, int k, Value *out)
 {
     unsigned char flags = 0;
-    (void)n;
     if (bytes_take(c, &flags, 1)) return -1;
     if (!flags) {
         *out = val_num(0);
         return 0;
     }
-    int k = (int)a[0].u.n;
     Tuple *t = tup_new(c, k);
     if (!t) return -1;
     Value tv = {T_TUPLE, {.tu = t}};
@@ -235,16 +238,29 @@ static int in_unsite(Ctx *c, const Value *a, int n, Value *out)
     return 0;
 }
 
+/* %unsite(k): 0 when no operand broadcast, else a tuple of k entries,
+ * each 0 or the operand's shape. */
+static int in_unsite(Ctx *c, const Value *a, int n, Value *out)
+{
+    (void)n;
+    return tape_unsite(c, (int)a[0].u.n, out);
+}
+
+int tape_reduce(Ctx *c, const Value *v, const Value *site, int j, Value *out)
+{
+    if (site->t != T_TUPLE) {
+        val_incref(v);
+        *out = *v;
+        return 0;
+    }
+    return reduce_to(c, v, &site->u.tu->v[j], out);
+}
+
 /* %reduce(contribution, site, j) */
 static int in_reduce(Ctx *c, const Value *a, int n, Value *out)
 {
     (void)n;
-    if (a[1].t != T_TUPLE) {
-        val_incref(&a[0]);
-        *out = a[0];
-        return 0;
-    }
-    return reduce_to(c, &a[0], &a[1].u.tu->v[(int)a[2].u.n], out);
+    return tape_reduce(c, &a[0], &a[1], (int)a[2].u.n, out);
 }
 
 static int in_shpush(Ctx *c, const Value *a, int n, Value *out)

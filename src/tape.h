@@ -13,6 +13,14 @@
 extern const Builtin intrinsics[];
 int intrinsic_find(const char *name); /* index, or -1 */
 
+/* The operations the VM runs as opcodes (SITE, UNSITE, ACCR): record
+ * which of n operands broadcast into y; read a record of k operands back
+ * (0 when none broadcast, else a tuple of shapes or 0); sum v down to
+ * operand j's shape of a record. */
+int tape_site(Ctx *c, const Value *y, const Value *const *op, int n);
+int tape_unsite(Ctx *c, int k, Value *out);
+int tape_reduce(Ctx *c, const Value *v, const Value *site, int j, Value *out);
+
 /* Release everything on the tape (after an error, or when a VM ends). */
 void tape_clear(Ctx *c);
 

@@ -682,6 +682,35 @@ static int execute(Vm *vm, int depth0, Value *result)
             if (rc < 0) goto error;
             if (rc) pc += k->skip;
         } vmbreak;
+        vmcase(OP_SITE) {
+            const Value *op[2] = {RB, &R[i->u.bc.c]};
+            if (tape_site(ctx, RA, op, i->f ? 2 : 1)) goto error;
+        } vmbreak;
+        vmcase(OP_UNSITE) {
+            Value out = val_nil();
+            if (tape_unsite(ctx, i->u.bc.b, &out)) goto error;
+            setval(ctx, RA, out);
+        } vmbreak;
+        vmcase(OP_ACCR) {
+            const Value *b = RKB, *s = &R[i->u.bc.c];
+            Value *a = RA;
+            if (s->t != T_TUPLE) {
+                if (a->t == T_NUM && b->t == T_NUM) a->u.n += b->u.n;
+                else if (val_binary(ctx, BIN_ADD, a, a, b)) goto error;
+            } else {
+                Value r = val_nil();
+                if (tape_reduce(ctx, b, s, i->f >> 4, &r)) goto error;
+                int rc = val_binary(ctx, BIN_ADD, a, a, &r);
+                val_decref(ctx, &r);
+                if (rc) goto error;
+            }
+        } vmbreak;
+        vmcase(OP_TAKE) {
+            Value v = *RB;
+            RB->t = T_NUM;
+            RB->u.n = 0;
+            setval(ctx, RA, v);
+        } vmbreak;
         vmcase(OP_CLEAR) {
             clear_regs(vm, (size_t)(R - vm->stack) + i->a, i->u.bc.b);
         } vmbreak;
