@@ -169,30 +169,24 @@ static int shapes_err(Ctx *c, const Arr *x, const Arr *y, const char *what)
     return -1;
 }
 
-/* Broadcast the batch axes of both operands (those before their last two)
- * into p: extents aligned at the right, extent 1 stretched. */
-static int plan_batch(Ctx *c, const Arr *const op[2], Plan *p)
+/* The batch axes of a are those before its last two; its extent along
+ * axis t of nb broadcast batch axes (aligned at the right, 1 if it lacks
+ * the axis). */
+static int64_t batch_extent(const Arr *a, int t, int nb)
 {
-    int nbo[2];
-    p->nb = 0;
-    for (int o = 0; o < 2; o++) {
-        nbo[o] = op[o]->nd > 2 ? op[o]->nd - 2 : 0;
-        if (nbo[o] > p->nb) p->nb = nbo[o];
+    int j = t - (nb - (a->nd > 2 ? a->nd - 2 : 0));
+    return j >= 0 ? a->shape[j] : 1;
+}
+
+/* a's strides along the batch axes: size elements per matrix, 0 along
+ * the axes it is broadcast over. */
+static void batch_strides(const Arr *a, int64_t size, const Plan *p, int64_t *st)
+{
+    for (int t = p->nb - 1; t >= 0; t--) {
+        int64_t e = batch_extent(a, t, p->nb);
+        st[t] = e == 1 ? 0 : size;
+        size *= e;
     }
-    for (int t = 0; t < p->nb; t++) p->batch[t] = 1;
-    for (int o = 0; o < 2; o++) {
-        int64_t step = o ? p->k * p->n : p->m * p->k; /* elements of one matrix */
-        for (int t = p->nb - 1; t >= 0; t--) {
-            int j = t - (p->nb - nbo[o]);
-            int64_t e = j >= 0 ? op[o]->shape[j] : 1;
-            if (e != 1 && p->batch[t] != 1 && e != p->batch[t])
-                return shapes_err(c, op[0], op[1], "could not be broadcast together over their batch axes");
-            if (e != 1) p->batch[t] = e;
-            p->st[o][t] = e == 1 ? 0 : step;
-            step *= e;
-        }
-    }
-    return 0;
 }
 
 static int plan(Ctx *c, const Arr *x, const Arr *y, Plan *p)
@@ -202,15 +196,29 @@ static int plan(Ctx *c, const Arr *x, const Arr *y, Plan *p)
     p->n = y->nd >= 2 ? y->shape[y->nd - 1] : 1;
     if (y->shape[y->nd >= 2 ? y->nd - 2 : 0] != p->k)
         return shapes_err(c, x, y, "are not aligned");
-    if (plan_batch(c, (const Arr *const[]){x, y}, p)) return -1;
-    p->count = 1;
-    p->nd = 0;
+    p->nb = (x->nd > y->nd ? x->nd : y->nd) - 2;
+    if (p->nb < 0) p->nb = 0;
     for (int t = 0; t < p->nb; t++) {
-        p->count *= p->batch[t];
-        p->shape[p->nd++] = p->batch[t];
+        int64_t ex = batch_extent(x, t, p->nb), ey = batch_extent(y, t, p->nb);
+        if (ex != 1 && ey != 1 && ex != ey)
+            return shapes_err(c, x, y, "could not be broadcast together over their batch axes");
+        p->batch[t] = ex == 1 ? ey : ex;
     }
+    p->nd = p->nb;
+    memcpy(p->shape, p->batch, (size_t)p->nb * sizeof *p->shape);
     if (x->nd >= 2) p->shape[p->nd++] = p->m;
     if (y->nd >= 2) p->shape[p->nd++] = p->n;
+    /* Broadcasting can make a result too large to count (or allocate). An
+     * empty one needs no product, even over ~2^40 batches; a non-empty one
+     * that passes the check bounds every count and stride below. */
+    int64_t size = arr_checkshape(c, p->nd, p->shape);
+    if (size < 0) return -1;
+    p->count = 0;
+    if (size == 0) return 0;
+    p->count = 1;
+    for (int t = 0; t < p->nb; t++) p->count *= p->batch[t];
+    batch_strides(x, p->m * p->k, p, p->st[0]);
+    batch_strides(y, p->k * p->n, p, p->st[1]);
     /* b one matrix or vector: a's stack, contiguous, is one tall matrix */
     if (y->nd <= 2) {
         p->m *= p->count;
@@ -273,8 +281,7 @@ int val_matmul(Ctx *c, Value *dst, const Value *a, const Value *b)
     Arr *r = reusable(dst, &p, x, y);
     Arr *fresh = r ? NULL : (r = arr_new(c, p.nd, p.shape));
     if (!r) return -1;
-    /* with an empty result the batch may still count ~2^40 empty products */
-    if (r->n) run(&p, r->d, x->d, y->d);
+    run(&p, r->d, x->d, y->d);
     if (fresh) {
         val_decref(c, dst);
         *dst = val_arr(fresh);

@@ -179,6 +179,25 @@ static void test_empty(Ctx *c)
     val_decref(c, &x);
     val_decref(c, &y);
     val_decref(c, &r);
+    /* empty operands whose extents multiply past int64 */
+    int64_t big = (int64_t)1 << 40;
+    x = val_arr(arr_new(c, 3, (int64_t[]){0, big, big}));
+    y = val_arr(arr_new(c, 3, (int64_t[]){1, big, 0}));
+    rc = val_matmul(c, &r, &x, &y);
+    ok(rc == 0 && r.t == T_ARR && r.u.a->n == 0 && r.u.a->shape[1] == big,
+       "(0, 2^40, 2^40) @ (1, 2^40, 0) is empty");
+    val_decref(c, &x);
+    val_decref(c, &y);
+    val_decref(c, &r);
+    x = val_arr(arr_new(c, 4, (int64_t[]){big, 1, 0, 0}));
+    y = val_arr(arr_new(c, 3, (int64_t[]){big, 0, 5}));
+    rc = val_matmul(c, &r, &x, &y);
+    if (!ok(rc == -1 && r.t == T_NIL &&
+                strcmp(c->msg, "array too large: shape (1099511627776, 1099511627776, 0, 5)") == 0,
+            "batches broadcast past any size: an error"))
+        printf("#   rc %d: %s\n", rc, c->msg);
+    val_decref(c, &x);
+    val_decref(c, &y);
 }
 
 /* -- stacks of matrices ------------------------------------------------------------ */
