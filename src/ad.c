@@ -1734,6 +1734,19 @@ Proto *ad_grad(Vm *vm, const Node *fn, const int *wrt, int nwrt, int value, cons
     unsigned mask = 0;
     for (int i = 0; i < nwrt; i++) mask |= 1u << wrt[i];
     Proto *p = NULL;
+    int np0 = fn->n - 1;
+    if (rules_find(vm, fn->str, np0, 1)) {
+        /* a script's rule replaces the body: differentiate a call of f */
+        Node *w = node(&a, N_FN), *body = block(&a), *c = add(&a, node(&a, N_CALL), name(&a, fn->str));
+        if (w) w->str = fn->str;
+        for (int i = 0; i < np0; i++) {
+            add(&a, w, copy(&a, fn->k[i]));
+            add(&a, c, copy(&a, fn->k[i]));
+        }
+        add(&a, body, add(&a, node(&a, N_RETURN), c));
+        fn = add(&a, w, body);
+        if (a.nerrs) goto out;
+    }
     const char *kf = pair_key(&a, fn, "fwd", mask), *kr = pair_key(&a, fn, "rev", mask);
     if (vm_findglobal(vm, kf) < 0 && build_pair(&a, fn, mask)) goto out;
     /* G(params) { y = f'fwd(params); %scalar(y); g = f'rev(1); return ... } */
