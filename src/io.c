@@ -497,10 +497,12 @@ static int csv_field(Csv *s, const char *p, const char *e)
     return csv_push(s, x);
 }
 
-/* One line of len bytes; a blank line is skipped. */
+/* One line of len bytes; a blank line is skipped, and so is the UTF-8
+ * byte order mark that spreadsheets put before the first line. */
 static int csv_line(Csv *s, const char *p, size_t len)
 {
     const char *e = p + len;
+    if (s->line == 1 && len >= 3 && memcmp(p, "\xef\xbb\xbf", 3) == 0) p += 3;
     while (e > p && is_space(e[-1])) e--;
     while (p < e && is_space(*p)) p++;
     if (p == e) return 0;

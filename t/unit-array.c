@@ -2039,6 +2039,7 @@ static void test_csv(Ctx *c, const char *dir)
         {"0.1000000000000000055511151231257827021181583404541015625\n", "[0.1]",
          "long digit strings round correctly"},
         {"4.9406564584124654e-324\n", "[5e-324]", "the smallest subnormal"},
+        {"\xef\xbb\xbf" "1,2\n3,4\n", "[[1, 2], [3, 4]]", "a UTF-8 byte order mark is skipped"},
         {"", "[]", "an empty file is []"},
         {"\n\n", "[]", "a blank file is []"},
     };
