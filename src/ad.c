@@ -549,7 +549,10 @@ static void lower_stmt(Ad *a, Node *out, const Node *s)
     case N_EXPR: add(a, out, add(a, node(a, N_EXPR), rename_tree(a, s->k[0]))); break;
     case N_BLOCK: add(a, out, lower_block(a, s, 1)); break;
     case N_IF: {
+        /* the reverse reads the condition after the branch ran: a copy, in
+         * case the branch reassigns the variable */
         Node *c = lower_expr(a, out, s->k[0]);
+        if (c && c->kind == N_NAME && c->str[0] != '$') c = bind(a, out, c);
         Node *iff = add(a, add(a, node(a, N_IF), c), lower_block(a, s->k[1], 1));
         Node *els = NULL;
         if (s->k[2] && s->k[2]->kind == N_IF) {
@@ -1609,6 +1612,8 @@ static void collect_vars(Names *vs, const Node *e)
 {
     if (!e) return;
     if ((e->kind == N_ASSIGN) && e->k[0]->kind == N_NAME) names_add(vs, e->k[0]->str);
+    if (e->kind == N_CALL && e->n == 2 && strcmp(e->k[0]->str, "%take") == 0 && e->k[1]->kind == N_NAME)
+        names_add(vs, e->k[1]->str);     /* taking an adjoint zeroes it */
     if (e->kind == N_FOR && e->str) names_add(vs, e->str);
     for (int i = 0; i < e->n; i++) collect_vars(vs, e->k[i]);
 }
@@ -1767,7 +1772,8 @@ Proto *ad_grad(Vm *vm, const Node *fn, const int *wrt, int nwrt, int value, cons
     for (int i = 0; i < nwrt; i++) {
         Node *gi = name(&a, "$g");
         if (np > 1) gi = add(&a, add(&a, node(&a, N_INDEX), gi), num(&a, wrt[i]));
-        add(&a, r, gi);
+        Node *la[2] = {gi, copy(&a, fn->k[wrt[i]])};
+        add(&a, r, call(&a, "%like", 2, la));   /* no path: zeros of its shape */
     }
     add(&a, body, r);
     add(&a, g, body);

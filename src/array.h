@@ -60,8 +60,8 @@ static inline double num_binop(int op, double a, double b)
     case BIN_LE: return a <= b;
     case BIN_GT: return a > b;
     case BIN_GE: return a >= b;
-    case BIN_MAXIMUM: return (isnan(a) || a >= b) ? a : b;
-    case BIN_MINIMUM: return (isnan(a) || a <= b) ? a : b;
+    case BIN_MAXIMUM: return (isnan(a) || a > b) ? a : b; /* a tie gives b, as NumPy */
+    case BIN_MINIMUM: return (isnan(a) || a < b) ? a : b;
     }
     return NAN;
 }

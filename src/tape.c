@@ -298,6 +298,22 @@ static int in_mat(Ctx *c, const Value *a, int n, Value *out)
     return 0;
 }
 
+/* %like(g, p): a gradient in its parameter's shape: an adjoint no
+ * contribution reached is the number 0, the gradient zeros of p's shape. */
+static int in_like(Ctx *c, const Value *a, int n, Value *out)
+{
+    (void)n;
+    if (a[0].t == T_NUM && a[1].t == T_ARR) {
+        Arr *z = arr_full(c, a[1].u.a->nd, a[1].u.a->shape, a[0].u.n);
+        if (!z) return -1;
+        *out = val_arr(z);
+        return 0;
+    }
+    val_incref(&a[0]);
+    *out = a[0];
+    return 0;
+}
+
 /* %nz(d): whether an adjoint may be non-zero (arrays are not inspected). */
 static int in_nz(Ctx *c, const Value *a, int n, Value *out)
 {
@@ -339,6 +355,7 @@ const Builtin intrinsics[] = {
     {"%reduce_to", in_reduce_to, 2, 2, -1, -1},
     {"%mat", in_mat, 2, 2, -1, -1},
     {"%nz", in_nz, 1, 1, -1, -1},
+    {"%like", in_like, 2, 2, -1, -1},
     {"%scalar", in_scalar, 1, 1, -1, -1},
     {NULL, NULL, 0, 0, -1, -1},
 };

@@ -17,6 +17,30 @@ int ctx_err(Ctx *c, const char *fmt, ...)
     return -1;
 }
 
+/* Blocks from this size up are kept on free: malloc maps them afresh each
+ * time, and touching fresh pages costs more than the work on them. */
+#define CACHE_MIN ((size_t)1 << 20)
+#define NCACHE ((int)(sizeof ((Ctx *)0)->cache / sizeof (void *)))
+
+static void *cache_take(Ctx *c, size_t n)
+{
+    for (int i = 0; i < NCACHE; i++)
+        if (c->cache[i] && c->cachesize[i] == n) {
+            void *p = c->cache[i];
+            c->cache[i] = NULL;
+            return p;
+        }
+    return NULL;
+}
+
+void ctx_release(Ctx *c)
+{
+    for (int i = 0; i < NCACHE; i++) {
+        free(c->cache[i]);
+        c->cache[i] = NULL;
+    }
+}
+
 void *ctx_alloc(Ctx *c, size_t n)
 {
     if (c->limit && (n > c->limit || c->bytes > c->limit - n)) {
@@ -24,7 +48,9 @@ void *ctx_alloc(Ctx *c, size_t n)
                 c->bytes, n, c->limit);
         return NULL;
     }
-    void *p = malloc(n ? n : 1);
+    void *p = n >= CACHE_MIN ? cache_take(c, n) : NULL;
+    if (!p && c->limit) ctx_release(c);   /* cached blocks count against a limit */
+    if (!p) p = malloc(n ? n : 1);
     if (!p) {
         ctx_err(c, "out of memory allocating %zu bytes", n);
         return NULL;
@@ -39,6 +65,20 @@ void ctx_free(Ctx *c, void *p, size_t n)
 {
     if (!p) return;
     c->bytes -= n;
+    if (n >= CACHE_MIN && !c->limit) {
+        int slot = 0;                     /* an empty slot, else the oldest */
+        for (int i = 0; i < NCACHE; i++)
+            if (!c->cache[i]) {
+                slot = i;
+                break;
+            }
+        free(c->cache[slot]);
+        memmove(&c->cache[slot], &c->cache[slot + 1], (size_t)(NCACHE - 1 - slot) * sizeof c->cache[0]);
+        memmove(&c->cachesize[slot], &c->cachesize[slot + 1], (size_t)(NCACHE - 1 - slot) * sizeof c->cachesize[0]);
+        c->cache[NCACHE - 1] = p;
+        c->cachesize[NCACHE - 1] = n;
+        return;
+    }
     free(p);
 }
 

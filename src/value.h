@@ -99,6 +99,9 @@ typedef struct Ctx {
     size_t limit;            /* 0: no limit */
     size_t nalloc;           /* allocations so far (tests, stats) */
     FILE *out;               /* where print writes */
+    void *cache[8];          /* freed large blocks kept for reuse, so a */
+    size_t cachesize[8];     /* loop of big temporaries does not fault in
+                                fresh pages every step (value.c) */
     double *scratch;         /* working space of fused kernels (fuse.c) */
     size_t nscratch;
     Tape tape;
@@ -111,6 +114,8 @@ int ctx_err(Ctx *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
  * malloc fails. */
 void *ctx_alloc(Ctx *c, size_t n);
 void ctx_free(Ctx *c, void *p, size_t n);
+/* Return the cached blocks to the system (when the context ends). */
+void ctx_release(Ctx *c);
 
 static inline Value val_num(double n) { Value v; v.t = T_NUM; v.u.n = n; return v; }
 static inline Value val_nil(void) { Value v; v.t = T_NIL; v.u.n = 0; return v; }

@@ -84,6 +84,7 @@ void vm_free(Vm *vm)
     sb_free(&vm->err);
     free(vm->ctx.scratch);
     tape_clear(&vm->ctx);
+    ctx_release(&vm->ctx);
     free(vm);
 }
 

@@ -2193,6 +2193,8 @@ int main(void)
     test_builtins_numpy(&c);
     test_files(&c);
     ok(c.bytes == 0, "every byte is released (%zu left)", c.bytes);
+    ctx_release(&c);
+    free(c.scratch);
     printf("1..%d\n", ntest);
     return nfail ? 1 : 0;
 }
