@@ -28,6 +28,7 @@
  *     row and as its own line (` ...,`) between rows or blocks. The width
  *     of the columns is that of the widest element printed.
  */
+#include <float.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -52,12 +53,17 @@ static size_t num_text(char *t, double x)
     if (isnan(x)) return (size_t)snprintf(t, NUM_TEXT, "nan");
     if (isinf(x) || x == 0)
         return (size_t)snprintf(t, NUM_TEXT, "%s%s", signbit(x) ? "-" : "", x == 0 ? "0" : "inf");
-    /* The fewest significant digits that read back to x; %e rounds
-     * correctly, so the first precision that round-trips is the shortest.
-     * Only digits and the exponent are taken from it, so a host's locale
-     * (its decimal comma) cannot leak into the text. */
+    /* The fewest significant digits that read back to x. %e rounds
+     * correctly, and a double is within half an ulp (< 1.2e-16 relative)
+     * of any decimal that reads back to it, while 15-digit decimals are
+     * more than 5e-16 apart: so when some text of at most 15 digits reads
+     * back, the 15-digit text is it, padded with zeros (stripped below).
+     * Only 15, 16 and 17 digits need trying — except for subnormals,
+     * whose ulp is relatively larger. Only digits and the exponent are
+     * taken from the text, so a host's locale (its decimal comma) cannot
+     * leak into it. */
     char e[40];
-    for (int p = 1; p <= 17; p++) {
+    for (int p = fabs(x) < DBL_MIN ? 1 : 15; p <= 17; p++) {
         snprintf(e, sizeof e, "%.*e", p - 1, x);
         if (strtod(e, NULL) == x) break;
     }
