@@ -626,11 +626,17 @@ static void lower_stmt(Ad *a, Node *out, const Node *s)
         break;
     }
     case N_RETURN:
-        if (s->n != 1) {
-            aderr(a, s->loc, "grad: a differentiated function must return one value");
+        if (s->n == 0) {
+            aderr(a, s->loc, "grad: a differentiated function must return a value");
             break;
         }
-        add(a, out, set(a, "$ret", lower_op(a, out, s->k[0])));
+        if (s->n == 1) {
+            add(a, out, set(a, "$ret", lower_op(a, out, s->k[0])));
+        } else {                          /* return a, b: a tuple */
+            Node *t = add(a, node(a, N_CALL), name(a, "%tuple"));
+            for (int i = 0; i < s->n; i++) add(a, t, lower_expr(a, out, s->k[i]));
+            add(a, out, set(a, "$ret", t));
+        }
         add(a, out, set(a, "$ret'flag", num(a, 1)));
         a->returns++;
         break;
@@ -644,9 +650,23 @@ static void lower_stmt(Ad *a, Node *out, const Node *s)
         add(a, out, set(a, a->cnt, num(a, 1)));
         a->jumps++;
         break;
-    case N_MASSIGN:
-        aderr(a, s->loc, "grad: multiple assignment is not supported in differentiated code yet");
+    case N_MASSIGN: {                     /* a, b = g(x) */
+        const Node *v = s->k[s->n - 1];
+        if (v->kind != N_CALL || v->k[0]->kind != N_NAME || !vm_fnast(a->vm, v->k[0]->str)) {
+            aderr(a, s->loc, "grad: a multiple assignment must take the values of a function call");
+            break;
+        }
+        Node *m = node(a, N_MASSIGN);
+        Node *call = lower_op(a, out, v);
+        for (int i = 0; i + 1 < s->n; i++) {
+            const char *u = lookup(a, s->k[i]->str);
+            if (!u) u = declare(a, s->k[i]->str, fresh(a, "", s->k[i]->str));
+            if (mentions_name(call, u)) call = bind(a, out, call);
+            add(a, m, name(a, u));
+        }
+        add(a, out, add(a, m, call));
         break;
+    }
     default: aderr(a, s->loc, "grad: cannot differentiate this statement");
     }
     a->at = keep;
@@ -654,15 +674,22 @@ static void lower_stmt(Ad *a, Node *out, const Node *s)
 
 /* -- what a statement does ------------------------------------------------ */
 
-enum { K_OTHER, K_COPY, K_PRIM, K_CALL, K_INDEX, K_STORE, K_ARRAY };
+enum { K_OTHER, K_COPY, K_PRIM, K_CALL, K_INDEX, K_STORE, K_ARRAY, K_TUPLE, K_UNPACK };
 
 /* The kind of `x = v` and, for primitives, the rule's name and operands. */
 static int classify(Ad *a, const Node *s, const char **prim, const Node ***args, int *nargs)
 {
-    const Node *t = s->k[0], *v = s->k[1];
     *prim = NULL;
     *args = NULL;
     *nargs = 0;
+    if (s->kind == N_MASSIGN) {
+        const Node *c = s->k[s->n - 1];
+        *args = (const Node **)c->k + 1;
+        *nargs = c->n - 1;
+        *prim = c->k[0]->str;
+        return K_UNPACK;
+    }
+    const Node *t = s->k[0], *v = s->k[1];
     if (t->kind == N_INDEX) return K_STORE;
     if (!v) return K_OTHER;
     switch (v->kind) {
@@ -676,6 +703,7 @@ static int classify(Ad *a, const Node *s, const char **prim, const Node ***args,
         const char *fn = v->k[0]->str;
         *args = (const Node **)v->k + 1;
         *nargs = v->n - 1;
+        if (strcmp(fn, "%tuple") == 0) return K_TUPLE;
         *prim = fn;
         if (!rules_find(a->vm, fn, *nargs, 1) && vm_fnast(a->vm, fn)) return K_CALL;
         return K_PRIM;
@@ -788,7 +816,7 @@ static int activity(Ad *a, const Node *b)
     for (int i = 0; i < b->n; i++) {
         const Node *s = b->k[i];
         if (!s) continue;
-        if (s->kind != N_ASSIGN) {
+        if (s->kind != N_ASSIGN && s->kind != N_MASSIGN) {
             for (int j = 0; j < s->n; j++)
                 if (s->k[j] && s->k[j]->kind == N_BLOCK) changed |= activity(a, s->k[j]);
             if (s->kind == N_BLOCK) changed |= activity(a, s);
@@ -799,6 +827,11 @@ static int activity(Ad *a, const Node *b)
         int nargs, v = 0;
         int kind = classify(a, s, &prim, &args, &nargs);
         const Node *val = s->k[1];
+        if (kind == K_UNPACK) {            /* every target depends on every argument */
+            for (int j = 0; j < nargs; j++) v |= varied_leaf(a, args[j]);
+            for (int j = 0; v && j + 1 < s->n; j++) changed |= names_add(&a->varied, s->k[j]->str);
+            continue;
+        }
         switch (kind) {
         case K_COPY: v = varied_leaf(a, val); break;
         case K_INDEX: v = varied_leaf(a, val->k[0]); break;
@@ -806,6 +839,7 @@ static int activity(Ad *a, const Node *b)
         case K_ARRAY:
             for (int j = 0; j < val->n; j++) v |= varied_leaf(a, val->k[j]);
             break;
+        case K_TUPLE:
         case K_PRIM:
         case K_CALL: {
             for (int j = 0; j < nargs; j++) v |= varied_leaf(a, args[j]);
@@ -978,7 +1012,7 @@ static void needs(Ad *a, Node *b)
 {
     for (int i = 0; i < b->n; i++) {
         Node *s = b->k[i];
-        if (!s) continue;
+        if (!s || s->kind == N_MASSIGN) continue;   /* the callee caches its own */
         if (s->kind != N_ASSIGN) {
             for (int j = 0; j < s->n; j++)
                 if (s->k[j] && s->k[j]->kind == N_BLOCK) needs(a, s->k[j]);
@@ -1109,6 +1143,16 @@ static Node *fwd_stmt(Ad *a, const Node *s)
         add(a, out, add(a, node(a, N_EXPR), call(a, "%loopend", 2, le)));
         break;
     }
+    case N_MASSIGN: {
+        for (int j = 0; j + 1 < s->n; j++)
+            if (cached(a, s, s->k[j]->str)) add(a, out, push(a, name(a, s->k[j]->str)));
+        Node *m = copy(a, s);
+        Node *c = m->k[m->n - 1];
+        if (names_has(&a->varied, s->k[0]->str))
+            c->k[0]->str = (char *)pair_name(a, vm_fnast(a->vm, c->k[0]->str), "fwd");
+        add(a, out, m);
+        break;
+    }
     case N_BLOCK: add(a, out, fwd_block(a, s, 1)); break;
     default: add(a, out, copy(a, s));
     }
@@ -1236,11 +1280,13 @@ static void rev_assign(Ad *a, Node *out, const Node *s)
             add(a, out, add(a, add(a, add(a, node(a, N_IF), call1(a, "%nz", name(a, dy))), body), NULL));
             break;
         }
-        case K_ARRAY: {
+        case K_ARRAY:
+        case K_TUPLE: {
             Node *body = block(a);
-            for (int j = 0; j < v->n; j++) {
+            int first = kind == K_TUPLE;       /* %tuple's arguments follow its name */
+            for (int j = first; j < v->n; j++) {
                 if (!varied_leaf(a, v->k[j])) continue;
-                Node *ij = add(a, add(a, node(a, N_INDEX), name(a, dy)), num(a, j));
+                Node *ij = add(a, add(a, node(a, N_INDEX), name(a, dy)), num(a, j - first));
                 add(a, body, accumulate(a, v->k[j]->str, ij));
             }
             add(a, out, add(a, add(a, add(a, node(a, N_IF), call1(a, "%nz", name(a, dy))), body), NULL));
@@ -1285,6 +1331,28 @@ static Node *rev_stmt(Ad *a, const Node *s)
         if (f) f->str = (char *)k;
         add(a, f, NULL);
         add(a, out, f);
+        break;
+    }
+    case N_MASSIGN: {
+        int nt = s->n - 1;
+        const Node *c = s->k[nt];
+        if (names_has(&a->varied, s->k[0]->str)) {
+            /* g'rev takes the tuple of the targets' adjoints */
+            const Node *fn = vm_fnast(a->vm, c->k[0]->str);
+            Node *t = add(a, node(a, N_CALL), name(a, "%tuple"));
+            for (int j = 0; j < nt; j++) add(a, t, call1(a, "%take", name(a, adj(a, s->k[j]->str))));
+            const char *g = fresh(a, "$g", NULL);
+            add(a, out, set(a, g, call1(a, pair_name(a, fn, "rev"), t)));
+            int np = fn->n - 1;
+            for (int p = 0; p < c->n - 1; p++) {
+                if (!varied_leaf(a, c->k[p + 1])) continue;
+                Node *gp = name(a, g);
+                if (np > 1) gp = add(a, add(a, node(a, N_INDEX), gp), num(a, p));
+                add(a, out, accumulate(a, c->k[p + 1]->str, gp));
+            }
+        }
+        for (int j = nt - 1; j >= 0; j--)
+            if (cached(a, s, s->k[j]->str)) add(a, out, pop(a, s->k[j]->str));
         break;
     }
     case N_BLOCK: add(a, out, rev_block(a, s, 1)); break;

@@ -298,6 +298,20 @@ static int in_mat(Ctx *c, const Value *a, int n, Value *out)
     return 0;
 }
 
+/* %tuple(v, ...): a tuple of its arguments (what `return a, b` builds). */
+static int in_tuple(Ctx *c, const Value *a, int n, Value *out)
+{
+    Tuple *t = tup_new(c, n);
+    if (!t) return -1;
+    for (int i = 0; i < n; i++) {
+        val_incref(&a[i]);
+        t->v[i] = a[i];
+    }
+    out->t = T_TUPLE;
+    out->u.tu = t;
+    return 0;
+}
+
 /* %like(g, p): a gradient in its parameter's shape: an adjoint no
  * contribution reached is the number 0, the gradient zeros of p's shape. */
 static int in_like(Ctx *c, const Value *a, int n, Value *out)
@@ -356,6 +370,7 @@ const Builtin intrinsics[] = {
     {"%mat", in_mat, 2, 2, -1, -1},
     {"%nz", in_nz, 1, 1, -1, -1},
     {"%like", in_like, 2, 2, -1, -1},
+    {"%tuple", in_tuple, 1, -1, -1, -1},
     {"%scalar", in_scalar, 1, 1, -1, -1},
     {NULL, NULL, 0, 0, -1, -1},
 };
