@@ -109,14 +109,24 @@ int rules_add(Vm *vm, const Node *rule, int user, const Source *src, Sbuf *errs)
     return 0;
 }
 
+/* A rule with fewer operands covers a call only for builtins whose extra
+ * arguments are shapes or axes: for a variadic one (concat) the extra
+ * arrays would silently get no adjoint. */
+static int covers_extra(const char *name)
+{
+    int b = builtin_find(name);
+    return b < 0 || builtins[b].maxargs >= 0;
+}
+
 static const Node *find(const Vm *vm, const char *name, int nargs, int user)
 {
     const Node *best = NULL;
+    int extra = covers_extra(name);
     for (int i = vm->nrules - 1; i >= 0; i--) {
         const Node *r = vm->rules[i].node;
         if (vm->rules[i].user != user || strcmp(r->str, name) != 0 || r->op > nargs) continue;
         if (r->op == nargs) return r;
-        if (!best || r->op > best->op) best = r;
+        if (extra && (!best || r->op > best->op)) best = r;
     }
     return best;
 }
