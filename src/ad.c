@@ -844,8 +844,10 @@ static int activity(Ad *a, const Node *b)
         case K_CALL: {
             for (int j = 0; j < nargs; j++) v |= varied_leaf(a, args[j]);
             if (v && kind == K_PRIM) {
+                /* an empty rule means zero; no rule at all is an error
+                 * (need_prim reports it), never a silent zero */
                 const Node *r = rules_find(a->vm, prim, nargs, 0);
-                v = r && r->k[r->n - 1]->n > 0;   /* an empty rule: zero */
+                v = !r || r->k[r->n - 1]->n > 0;
             }
             break;
         }
