@@ -858,6 +858,93 @@ static int activity(Ad *a, const Node *b)
     return changed;
 }
 
+
+/* -- shapes known equal ---------------------------------------------------- */
+
+/* A name for the shape of variable v's value read at statement `at`, or
+ * NULL when nothing is known: values with the same class have the same
+ * shape, so an operation between them cannot broadcast and needs no shape
+ * record. Elementwise operations and constant operands keep a class;
+ * slices `[s:e]` (constant bounds, s >= 0 >= e, step 1) of one value share
+ * one per s - e (the same length for every size); a variable assigned more
+ * than once is named with the number of its assignments before `at`, so
+ * two reads with no assignment between them agree. */
+static const char *shape_class(Ad *a, const char *v, int at, int depth);
+
+static int defines(const Node *s, const char *v)
+{
+    if (s->kind == N_ASSIGN) return s->k[0]->kind == N_NAME && strcmp(s->k[0]->str, v) == 0;
+    if (s->kind == N_MASSIGN)
+        for (int j = 0; j + 1 < s->n; j++)
+            if (strcmp(s->k[j]->str, v) == 0) return 1;
+    return s->kind == N_FOR && s->str && strcmp(s->str, v) == 0;
+}
+
+static const char *class_of(Ad *a, const Node *e, int at, int depth)
+{
+    if (e->kind == N_NAME) return shape_class(a, e->str, at, depth + 1);
+    return NULL;
+}
+
+/* The class of the value statement s (at position at) assigns. */
+static const char *derived(Ad *a, const Node *s, int at, int depth)
+{
+    if (s->kind != N_ASSIGN || depth > 16) return NULL;
+    const Node *v = s->k[1];
+    const char *prim;
+    const Node **args;
+    int nargs, un;
+    char buf[512];
+    switch (classify(a, s, &prim, &args, &nargs)) {
+    case K_COPY: return class_of(a, v, at, depth);
+    case K_INDEX:
+        if (v->n == 2 && v->k[1]->kind == N_SLICE && !v->k[1]->k[2]) {
+            const Node *lo = v->k[1]->k[0], *hi = v->k[1]->k[1];
+            double s0 = lo ? (lo->kind == N_NUM ? lo->num : -1) : 0;
+            double e0 = hi ? (hi->kind == N_NUM ? hi->num : 1) : 0;
+            const char *b = class_of(a, v->k[0], at, depth);
+            if (!b || s0 < 0 || e0 > 0 || s0 != (int)s0 || e0 != (int)e0) return NULL;
+            snprintf(buf, sizeof buf, "%s[%d]", b, (int)(s0 - e0));
+            return arena_strdup(a->ar, buf, strlen(buf));
+        }
+        return NULL;
+    case K_PRIM: {
+        int elementwise = v->kind == N_UNOP || v->kind == N_BINOP;
+        if (v->kind == N_CALL) {
+            int b = builtin_find(prim);
+            elementwise = b >= 0 && (builtins[b].unop >= 0 || builtins[b].binop >= 0);
+        }
+        if (!elementwise) return NULL;
+        const char *c = NULL;
+        for (int j = 0; j < nargs; j++) {
+            if (args[j]->kind == N_NUM) continue;
+            const char *cj = class_of(a, args[j], at, depth);
+            if (!cj || (c && strcmp(c, cj) != 0)) return NULL;
+            c = cj;
+        }
+        (void)un;
+        return c;
+    }
+    default: return NULL;
+    }
+}
+
+static const char *shape_class(Ad *a, const char *v, int at, int depth)
+{
+    int ndef = 0, before = 0, only = -1;
+    for (int i = 0; i < a->npos; i++)
+        if (defines(a->pos[i].s, v)) {
+            ndef++;
+            only = i;
+            if (i < at) before++;
+        }
+    if (ndef == 1 && a->pos[only].s->kind == N_ASSIGN && only < at)
+        return derived(a, a->pos[only].s, only, depth);
+    char buf[512];
+    snprintf(buf, sizeof buf, "%s@%d", v, ndef ? before : 0);
+    return arena_strdup(a->ar, buf, strlen(buf));
+}
+
 /* -- pass 3: rules and needs ------------------------------------------------ */
 
 typedef struct Inst {
@@ -998,9 +1085,16 @@ static void need_prim(Ad *a, Node *s, const char *prim, const Node **args, int n
     /* only two operands that are both variables can broadcast one against
      * the other (a constant never widens the result); the shapes of the
      * differentiated ones are recorded */
-    int names = 0;
-    for (int p = 0; p < np && p < 3; p++) names += args[p]->kind == N_NAME;
-    if (broadcasting(prim) && names >= 2) {
+    int names = 0, same = 1;
+    const char *c0 = NULL;
+    for (int p = 0; p < np && p < 3; p++) {
+        if (args[p]->kind != N_NAME) continue;
+        names++;
+        const char *c = shape_class(a, args[p]->str, a->cur, 0);
+        if (!c || (c0 && strcmp(c0, c) != 0)) same = 0;
+        c0 = c;
+    }
+    if (broadcasting(prim) && names >= 2 && !same) {
         int k = 0;
         for (int p = 0; p < np && p < 3; p++)
             if (contrib[p]) st->siteof[p] = k++;
