@@ -64,10 +64,10 @@ typedef struct Region {
  * adjoint contributions. */
 typedef struct Site {
     Node *rev;             /* N_BLOCK of the rule's active statements */
-    const char *contrib[4];
+    const char *contrib[RULE_MAXOPS];
     int site;              /* operands recorded by %site, 0 if none */
-    int direct[4];         /* the rule assigns the adjoint unconditionally */
-    int siteof[4];         /* operand -> position in the site record, -1 */
+    int direct[RULE_MAXOPS];   /* the rule assigns the adjoint unconditionally */
+    int siteof[RULE_MAXOPS];   /* operand -> position in the site record, -1 */
 } Site;
 
 typedef struct Scope {
@@ -661,7 +661,11 @@ static void lower_stmt(Ad *a, Node *out, const Node *s)
         for (int i = 0; i + 1 < s->n; i++) {
             const char *u = lookup(a, s->k[i]->str);
             if (!u) u = declare(a, s->k[i]->str, fresh(a, "", s->k[i]->str));
-            if (mentions_name(call, u)) call = bind(a, out, call);
+            /* an argument the assignment overwrites is passed as a copy: the
+             * reverse must see the call's operands as they were */
+            for (int j = 1; call && j < call->n; j++)
+                if (call->k[j]->kind == N_NAME && strcmp(call->k[j]->str, u) == 0)
+                    call->k[j] = bind(a, out, call->k[j]);
             add(a, m, name(a, u));
         }
         add(a, out, add(a, m, call));
@@ -1061,8 +1065,8 @@ static void need_prim(Ad *a, Node *s, const char *prim, const Node **args, int n
     if (!st) return;
     s->num = (double)a->nsite;     /* the statement's Site, 1-based */
     int np = rule->op;
-    const char *contrib[4] = {0};
-    for (int p = 0; p < np && p < 4; p++)
+    const char *contrib[RULE_MAXOPS] = {0};
+    for (int p = 0; p < np; p++)
         if (varied_leaf(a, args[p])) contrib[p] = fresh(a, "$c'", rule->k[p]->str);
     Inst in = {rule, args, nargs, s->k[0]->str, fresh(a, "$dy", NULL), contrib, NULL, NULL, 0, 0};
     names_add(&a->vars, in.dy);
@@ -1070,7 +1074,7 @@ static void need_prim(Ad *a, Node *s, const char *prim, const Node **args, int n
     st->rev = inst(a, &in, rule->k[rule->n - 1]);
     if (st->rev) st->rev->num = 0;
     const Node *body = rule->k[rule->n - 1];
-    for (int p = 0; p < 4; p++) {
+    for (int p = 0; p < RULE_MAXOPS; p++) {
         st->contrib[p] = contrib[p];
         st->siteof[p] = -1;
         if (contrib[p]) names_add(&a->vars, contrib[p]);
@@ -1335,11 +1339,11 @@ static void rev_assign(Ad *a, Node *out, const Node *s)
                     names_add(&a->vars, sv);
                     add(a, out, set(a, sv, call1(a, "%unsite", num(a, st->site))));
                 }
-                for (int p = 0; p < 4; p++)
+                for (int p = 0; p < RULE_MAXOPS; p++)
                     if (st->contrib[p] && !st->direct[p]) add(a, out, set(a, st->contrib[p], num(a, 0)));
                 Node *rb = copy(a, st->rev);
                 for (int j = 0; rb && j < rb->n; j++) add(a, out, rb->k[j]);
-                for (int p = 0; p < 4; p++) {
+                for (int p = 0; p < RULE_MAXOPS; p++) {
                     if (!st->contrib[p]) continue;
                     Node *c = name(a, st->contrib[p]);
                     if (sv && st->siteof[p] >= 0) {
@@ -1776,6 +1780,8 @@ static void collect_vars(Names *vs, const Node *e)
 {
     if (!e) return;
     if ((e->kind == N_ASSIGN) && e->k[0]->kind == N_NAME) names_add(vs, e->k[0]->str);
+    if (e->kind == N_MASSIGN)
+        for (int i = 0; i + 1 < e->n; i++) names_add(vs, e->k[i]->str);
     if (e->kind == N_CALL && e->n == 2 && strcmp(e->k[0]->str, "%take") == 0 && e->k[1]->kind == N_NAME)
         names_add(vs, e->k[1]->str);     /* taking an adjoint zeroes it */
     if (e->kind == N_FOR && e->str) names_add(vs, e->str);

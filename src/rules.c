@@ -91,6 +91,11 @@ int rules_add(Vm *vm, const Node *rule, int user, const Source *src, Sbuf *errs)
 {
     Check c = {rule, src, errs, 0};
     check(&c, rule->k[rule->n - 1]);
+    if (rule->op > RULE_MAXOPS) {
+        c.nerrs++;
+        diag_report(errs, src, rule->loc.first_line, rule->loc.first_column,
+                    "rule %s: more than %d operands", rule->str, RULE_MAXOPS);
+    }
     if (rule->n - 1 - rule->op != 1) {
         c.nerrs++;
         diag_report(errs, src, rule->loc.first_line, rule->loc.first_column,

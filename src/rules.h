@@ -14,6 +14,9 @@
 #include "sbuf.h"
 #include "vm.h"
 
+/* The most operands a rule may have. */
+#define RULE_MAXOPS 8
+
 /* Load the rule file into vm (once); -1 with reports in errs. */
 int rules_load(Vm *vm, Sbuf *errs);
 
