@@ -1539,15 +1539,19 @@ static int uses_of(const Count *c, const char *n)
     return -1;
 }
 
-/* No calls with effects: user functions, intrinsics, print and save. */
+/* Only builtins without effects: a call of any other function (a user's,
+ * a generated fwd/rev, which push and pop the tape) or of an intrinsic must
+ * stay where it is. */
 static int pure(Ad *a, const Node *e)
 {
     if (!e) return 1;
     if (e->kind == N_CALL) {
-        const char *f = e->k[0]->str;
-        if (f[0] == '%' || vm_fnast(a->vm, f) || strcmp(f, "print") == 0 || strcmp(f, "save") == 0)
+        const char *f = e->k[0]->kind == N_NAME ? e->k[0]->str : "";
+        if (builtin_find(f) < 0 || strcmp(f, "print") == 0 || strcmp(f, "save") == 0 ||
+            strcmp(f, "load") == 0)
             return 0;
     }
+    (void)a;
     for (int i = 0; i < e->n; i++)
         if (!pure(a, e->k[i])) return 0;
     return 1;
