@@ -181,6 +181,18 @@ static Arr *vector(Ctx *c, int64_t n) { return arr_new(c, 1, &n); }
 
 /* -- printing and shapes --------------------------------------------------- */
 
+/* error(message): stop with a runtime error, as Lua's error does. */
+static int bi_error(Ctx *c, const Value *args, int n, Value *out)
+{
+    (void)n, (void)out;
+    Sbuf s;
+    sb_init(&s);
+    fmt_value(&s, &args[0]);
+    ctx_err(c, "%s", sb_str(&s));
+    sb_free(&s);
+    return -1;
+}
+
 static int bi_print(Ctx *c, const Value *args, int n, Value *out)
 {
     Sbuf b;
@@ -664,6 +676,10 @@ static int bi_dot(Ctx *c, const Value *args, int n, Value *out)
         if (args[i].t != T_NUM && args[i].t != T_ARR)
             return ctx_err(c, "dot: expected arrays or numbers, got %s and %s",
                            val_typename(&args[0]), val_typename(&args[1]));
+    for (int i = 0; i < 2; i++)
+        if (args[i].t == T_ARR && args[i].u.a->nd > 2)
+            return ctx_err(c, "dot: operands of more than 2 dimensions are not supported; use @ "
+                              "for stacks of matrices");
     Value r = val_nil();
     if (args[0].t == T_NUM || args[1].t == T_NUM) {
         if (val_binary(c, BIN_MUL, &r, &args[0], &args[1])) return -1;
@@ -823,6 +839,7 @@ ELEMENTWISE(UNARY, BINARY)
 
 const Builtin builtins[] = {
     FN(print, 0, -1)
+    FN(error, 1, 1)
     FN(shape, 1, 1)
     FN(len, 1, 1)
     FN(size, 1, 1)

@@ -98,6 +98,56 @@ static double *scratch(Ctx *c, size_t n)
     return c->scratch;
 }
 
+/* x * a + b (in any arrangement of * and +/-, with constant a and b): one
+ * pass with no intermediate block, the commonest kernel of array code. On
+ * success sets *leaf and the coefficients. */
+static int affine(const Kernel *k, int *leaf, double *a, double *b, double *sb)
+{
+    if (k->nops != 2 || k->reduce != KR_NONE || k->ops[0].unary || k->ops[1].unary) return 0;
+    const KOp *m = &k->ops[0], *s = &k->ops[1];
+    int nl = k->nleaf, first = nl + k->nconst;
+    int xa = m->a < nl && m->b >= nl && m->b < first, xb = m->b < nl && m->a >= nl && m->a < first;
+    if (m->op != BIN_MUL || !(xa || xb)) return 0;
+    *leaf = xa ? m->a : m->b;
+    *a = k->konst[(xa ? m->b : m->a) - nl];
+    int ra = s->a == first, rb = s->b == first;           /* the product's slot */
+    int ca = s->a >= nl && s->a < first, cb = s->b >= nl && s->b < first;
+    if (s->op == BIN_ADD && ((ra && cb) || (rb && ca))) {
+        *b = k->konst[(ra ? s->b : s->a) - nl];
+        *sb = 1;
+        return 1;
+    }
+    if (s->op == BIN_SUB && ((ra && cb) || (rb && ca))) { /* p - b, or b - p */
+        *b = k->konst[(ra ? s->b : s->a) - nl];
+        *sb = ra ? -1 : 1;
+        if (rb) *a = -*a;
+        return 1;
+    }
+    return 0;
+}
+
+/* o[i] = x[i] * a + sb * b, with the rounding of the two operations (no
+ * fused multiply-add), in pairs as array.c's kernels so GCC vectorises. */
+static void affine_run(double *o, const double *x, double a, double b, double sb, int64_t n)
+{
+    int64_t i = 0;
+    if (sb > 0) {
+        for (; i + 2 <= n; i += 2) {
+            double r0 = x[i] * a + b, r1 = x[i + 1] * a + b;
+            o[i] = r0;
+            o[i + 1] = r1;
+        }
+        for (; i < n; i++) o[i] = x[i] * a + b;
+    } else {
+        for (; i + 2 <= n; i += 2) {
+            double r0 = x[i] * a - b, r1 = x[i + 1] * a - b;
+            o[i] = r0;
+            o[i + 1] = r1;
+        }
+        for (; i < n; i++) o[i] = x[i] * a - b;
+    }
+}
+
 int fuse_run(Ctx *c, const Kernel *k, const Value *R, Value *dst)
 {
     const Arr *shape = common_shape(k, R);
@@ -125,8 +175,14 @@ int fuse_run(Ctx *c, const Kernel *k, const Value *R, Value *dst)
     } else if (!(out = arr_new(c, shape->nd, shape->shape))) {
         return -1;
     }
-    for (int64_t lo = 0; lo < n; lo += FUSE_WIDE)
-        eval_block(&r, lo, n - lo < FUSE_WIDE ? n - lo : FUSE_WIDE, out->d + lo);
+    int leaf;
+    double fa, fb, sb;
+    const Value *lv;
+    if (affine(k, &leaf, &fa, &fb, &sb) && (lv = &R[k->leafreg[leaf]])->t == T_ARR)
+        affine_run(out->d, lv->u.a->d, fa, fb, sb, n);
+    else
+        for (int64_t lo = 0; lo < n; lo += FUSE_WIDE)
+            eval_block(&r, lo, n - lo < FUSE_WIDE ? n - lo : FUSE_WIDE, out->d + lo);
     if (!(dst->t == T_ARR && dst->u.a == out)) {
         val_decref(c, dst);
         *dst = val_arr(out);
