@@ -403,6 +403,7 @@ static void lower_assign(Ad *a, Node *out, const Node *s)
     Node *v = lower_op(a, out, e);
     const char *u = lookup(a, t->str);
     if (!u) u = declare(a, t->str, fresh(a, "", t->str));
+    if (v && v->kind == N_NAME && strcmp(v->str, u) == 0) return;   /* x = x */
     if (v && !is_leaf(v) && mentions_name(v, u)) v = bind(a, out, v);
     add(a, out, set(a, u, v));
 }
@@ -1339,10 +1340,13 @@ static void rev_assign(Ad *a, Node *out, const Node *s)
                     names_add(&a->vars, sv);
                     add(a, out, set(a, sv, call1(a, "%unsite", num(a, st->site))));
                 }
+                /* an adjoint still the number 0 contributes exactly nothing:
+                 * the rule is skipped (it might not accept a number) */
+                Node *body = block(a);
                 for (int p = 0; p < RULE_MAXOPS; p++)
-                    if (st->contrib[p] && !st->direct[p]) add(a, out, set(a, st->contrib[p], num(a, 0)));
+                    if (st->contrib[p] && !st->direct[p]) add(a, body, set(a, st->contrib[p], num(a, 0)));
                 Node *rb = copy(a, st->rev);
-                for (int j = 0; rb && j < rb->n; j++) add(a, out, rb->k[j]);
+                for (int j = 0; rb && j < rb->n; j++) add(a, body, rb->k[j]);
                 for (int p = 0; p < RULE_MAXOPS; p++) {
                     if (!st->contrib[p]) continue;
                     Node *c = name(a, st->contrib[p]);
@@ -1350,8 +1354,9 @@ static void rev_assign(Ad *a, Node *out, const Node *s)
                         Node *ra[3] = {c, name(a, sv), num(a, st->siteof[p])};
                         c = call(a, "%reduce", 3, ra);
                     }
-                    add(a, out, accumulate(a, args[p]->str, c));
+                    add(a, body, accumulate(a, args[p]->str, c));
                 }
+                add(a, out, add(a, add(a, add(a, node(a, N_IF), call1(a, "%nz", name(a, dy))), body), NULL));
             }
             break;
         case K_CALL: {

@@ -1099,9 +1099,17 @@ static void massign(C *c, const Node *s)
     fs->freereg = nactive(fs);
 }
 
+static int local_reg(C *c, const Node *e);
+
 static void cond_jump(C *c, const Node *cond, int *jf)
 {
     int save = c->fs->freereg;
+    /* generated code's `if %nz(d)`: one instruction */
+    if (cond->kind == N_CALL && cond->n == 2 && cond->k[0]->kind == N_NAME &&
+        strcmp(cond->k[0]->str, "%nz") == 0 && local_reg(c, cond->k[1]) >= 0) {
+        *jf = emit_jump(c, OP_JZERO, local_reg(c, cond->k[1]));
+        return;
+    }
     int r = expr_any(c, cond);
     *jf = emit_truth(c, cond, OP_JF, r, 0);
     c->fs->freereg = save;

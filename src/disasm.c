@@ -65,7 +65,7 @@ static void operands(Sbuf *b, const Proto *p, int pc)
     int a = i->a, x = i->u.bc.b, y = i->u.bc.c;
     switch (i->op) {
     case OP_JMP: sb_printf(b, " -> %d", pc + 1 + i->u.sbx); return;
-    case OP_JT: case OP_JF: case OP_FORPREP: case OP_FORLOOP:
+    case OP_JT: case OP_JF: case OP_JZERO: case OP_FORPREP: case OP_FORLOOP:
         sb_printf(b, " r%d -> %d", a, pc + 1 + i->u.sbx);
         return;
     case OP_LOADK: sb_printf(b, " r%d", a); rk(b, p, 1, x); return;

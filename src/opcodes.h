@@ -24,6 +24,7 @@
     X(JMP)       /* pc += sbx                                              */ \
     X(JT)        /* if truth(R[a]) pc += sbx                               */ \
     X(JF)        /* if not truth(R[a]) pc += sbx                           */ \
+    X(JZERO)     /* if R[a] is the number 0, pc += sbx (an adjoint untouched) */ \
     X(FORPREP)   /* R[a], R[a+1] = start, stop (numbers); if start >= stop  \
                     pc += sbx, else R[a+2] = start                         */ \
     X(FORLOOP)   /* R[a] += 1; if R[a] < R[a+1] { R[a+2] = R[a]; pc += sbx } */ \

@@ -539,6 +539,9 @@ static int execute(Vm *vm, int depth0, Value *result)
             if (truth(ctx, RA, &t)) goto error;
             if (!t) pc += i->u.sbx;
         } vmbreak;
+        vmcase(OP_JZERO) {
+            if (RA->t == T_NUM && RA->u.n == 0) pc += i->u.sbx;
+        } vmbreak;
         vmcase(OP_FORPREP) {
             Value *a = RA;
             if (a[0].t != T_NUM || a[1].t != T_NUM)
