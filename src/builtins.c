@@ -8,6 +8,7 @@
  * negative, counting from the end; `[...]` is optional.
  *
  *   print(v, ...)            the values separated by spaces, then a newline
+ *   error(message)           stop with a runtime error giving the message
  *   shape(a)                 the extents as a 1-d array ([] for a number)
  *   len(a)                   the first extent (a tuple's length)
  *   size(a)                  the number of elements
