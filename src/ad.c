@@ -953,6 +953,7 @@ static const char *shape_class(Ad *a, const char *v, int at, int depth)
 /* -- pass 3: rules and needs ------------------------------------------------ */
 
 typedef struct Inst {
+    Node *pre;             /* statements to run just before the site */
     const Node *rule;
     const Node **args;
     int nargs;
@@ -1001,6 +1002,20 @@ static Node *inst(Ad *a, Inst *in, const Node *e)
         if (p >= 0) {
             if (!in->contrib[p]) return NULL;
             return set(a, in->contrib[p], inst(a, in, e->k[1]));
+        }
+    }
+    /* shape(x), size(x), len(x) of an operand: only that small value is
+     * cached (computed just before the site), not the operand itself */
+    if (e->kind == N_CALL && e->n == 2 && e->k[0]->kind == N_NAME && e->k[1]->kind == N_NAME &&
+        (strcmp(e->k[0]->str, "shape") == 0 || strcmp(e->k[0]->str, "size") == 0 ||
+         strcmp(e->k[0]->str, "len") == 0)) {
+        int p = rule_param(rule, e->k[1]->str);
+        if (p >= 0 && in->args[p]->kind == N_NAME && in->pre) {
+            const char *t = fresh(a, "$shape", NULL);
+            names_add(&a->vars, t);
+            add(a, in->pre, set(a, t, call1(a, e->k[0]->str, copy(a, in->args[p]))));
+            need(a, t);
+            return name(a, t);
         }
     }
     if (e->kind == N_NAME) {
@@ -1054,7 +1069,7 @@ static int broadcasting(const char *prim)
 }
 
 /* Instantiate the rule of active primitive statement s = `x = prim(args)`. */
-static void need_prim(Ad *a, Node *s, const char *prim, const Node **args, int nargs)
+static void need_prim(Ad *a, Node *s, const char *prim, const Node **args, int nargs, Node *pre)
 {
     const Node *rule = rules_find(a->vm, prim, nargs, 0);
     if (!rule) {
@@ -1069,7 +1084,7 @@ static void need_prim(Ad *a, Node *s, const char *prim, const Node **args, int n
     const char *contrib[RULE_MAXOPS] = {0};
     for (int p = 0; p < np; p++)
         if (varied_leaf(a, args[p])) contrib[p] = fresh(a, "$c'", rule->k[p]->str);
-    Inst in = {rule, args, nargs, s->k[0]->str, fresh(a, "$dy", NULL), contrib, NULL, NULL, 0, 0};
+    Inst in = {pre, rule, args, nargs, s->k[0]->str, fresh(a, "$dy", NULL), contrib, NULL, NULL, 0, 0};
     names_add(&a->vars, in.dy);
     st = &a->site[a->nsite - 1];
     st->rev = inst(a, &in, rule->k[rule->n - 1]);
@@ -1140,7 +1155,15 @@ static void needs(Ad *a, Node *b)
         if (!names_has(&a->varied, t->str)) continue;
         int any = 0;
         for (int j = 0; j < nargs; j++) any |= varied_leaf(a, args[j]);
-        if (kind == K_PRIM && any) need_prim(a, s, prim, args, nargs);
+        if (kind == K_PRIM && any) {
+            Node *pre = block(a);
+            need_prim(a, s, prim, args, nargs, pre);
+            for (int j = 0; pre && j < pre->n; j++) {   /* before s */
+                add(a, b, pre->k[j]);
+                memmove(b->k + i + 1, b->k + i, (size_t)(b->n - 1 - i) * sizeof *b->k);
+                b->k[i++] = pre->k[j];
+            }
+        }
         if (kind == K_INDEX) {
             const Node *v = s->k[1];
             names_add(&a->shaped, v->k[0]->str);

@@ -681,10 +681,15 @@ static int execute(Vm *vm, int depth0, Value *result)
             }
         } vmbreak;
         vmcase(OP_FUSED) {
+            /* numbers only (scalar code) take the ordinary path at once */
             const Kernel *k = &fr->p->kern[i->u.bc.c];
-            int rc = fuse_run(ctx, k, R, RA);
-            if (rc < 0) goto error;
-            if (rc) pc += k->skip;
+            int j = 0;
+            while (j < k->nleaf && R[k->leafreg[j]].t != T_ARR) j++;
+            if (j < k->nleaf) {
+                int rc = fuse_run(ctx, k, R, RA);
+                if (rc < 0) goto error;
+                if (rc) pc += k->skip;
+            }
         } vmbreak;
         vmcase(OP_SITE) {
             const Value *op[2] = {RB, &R[i->u.bc.c]};
