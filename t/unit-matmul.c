@@ -366,6 +366,7 @@ int main(void)
     test_alias(&c);
     test_values(&c);
     ok(c.bytes == 0, "every byte is released (%zu left)", c.bytes);
+    ctx_release(&c);            /* the blocks kept for reuse */
     printf("1..%d\n", ntest);
     return nfail ? 1 : 0;
 }
