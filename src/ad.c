@@ -900,6 +900,7 @@ static const char *derived(Ad *a, const Node *s, int at, int depth)
     const Node **args;
     int nargs, un;
     char buf[512];
+    if (v->kind == N_NUM) return "num";       /* a number: broadcasts nothing */
     switch (classify(a, s, &prim, &args, &nargs)) {
     case K_COPY: return class_of(a, v, at, depth);
     case K_INDEX:
@@ -924,11 +925,12 @@ static const char *derived(Ad *a, const Node *s, int at, int depth)
         for (int j = 0; j < nargs; j++) {
             if (args[j]->kind == N_NUM) continue;
             const char *cj = class_of(a, args[j], at, depth);
+            if (cj && strcmp(cj, "num") == 0) continue;
             if (!cj || (c && strcmp(c, cj) != 0)) return NULL;
             c = cj;
         }
         (void)un;
-        return c;
+        return c ? c : "num";
     }
     default: return NULL;
     }
@@ -991,6 +993,37 @@ static int rule_param(const Node *rule, const char *n)
     return -1;
 }
 
+static int shape_call(const Node *e)
+{
+    return e->kind == N_CALL && e->n == 2 && e->k[0]->kind == N_NAME && e->k[1]->kind == N_NAME &&
+           (strcmp(e->k[0]->str, "shape") == 0 || strcmp(e->k[0]->str, "size") == 0 ||
+            strcmp(e->k[0]->str, "len") == 0);
+}
+
+/* Does the rule's active code read operand p's value (not only its shape)? */
+static int value_read(const Inst *in, const Node *e, int p)
+{
+    if (!e || shape_call(e)) return 0;
+    const Node *rule = in->rule;
+    if (e->kind == N_ASSIGN && e->k[0]->kind == N_NAME && e->k[0]->str[0] == 'd') {
+        int q = rule_param(rule, e->k[0]->str + 1);
+        if (q >= 0 && !in->contrib[q]) return 0;      /* an inactive adjoint: dropped */
+    }
+    if (e->kind == N_NAME) return strcmp(e->str, rule->k[p]->str) == 0;
+    for (int i = 0; i < e->n; i++)
+        if (value_read(in, e->k[i], p)) return 1;
+    return 0;
+}
+
+/* Is variable v assigned anywhere in the function (else its shape never
+ * changes and costs nothing to read)? */
+static int assigned(const Ad *a, const char *v)
+{
+    for (int i = 0; i < a->npos; i++)
+        if (defines(a->pos[i].s, v)) return 1;
+    return 0;
+}
+
 /* The instantiated copy of rule statement e; NULL drops it (the adjoint of
  * an inactive operand). Primal reads are added to the needed set. */
 static Node *inst(Ad *a, Inst *in, const Node *e)
@@ -1006,11 +1039,10 @@ static Node *inst(Ad *a, Inst *in, const Node *e)
     }
     /* shape(x), size(x), len(x) of an operand: only that small value is
      * cached (computed just before the site), not the operand itself */
-    if (e->kind == N_CALL && e->n == 2 && e->k[0]->kind == N_NAME && e->k[1]->kind == N_NAME &&
-        (strcmp(e->k[0]->str, "shape") == 0 || strcmp(e->k[0]->str, "size") == 0 ||
-         strcmp(e->k[0]->str, "len") == 0)) {
+    if (shape_call(e)) {
         int p = rule_param(rule, e->k[1]->str);
-        if (p >= 0 && in->args[p]->kind == N_NAME && in->pre) {
+        if (p >= 0 && in->args[p]->kind == N_NAME && in->pre && !value_read(in, rule->k[rule->n - 1], p) &&
+            assigned(a, in->args[p]->str)) {
             const char *t = fresh(a, "$shape", NULL);
             names_add(&a->vars, t);
             add(a, in->pre, set(a, t, call1(a, e->k[0]->str, copy(a, in->args[p]))));
@@ -1105,14 +1137,23 @@ static void need_prim(Ad *a, Node *s, const char *prim, const Node **args, int n
     /* only two operands that are both variables can broadcast one against
      * the other (a constant never widens the result); the shapes of the
      * differentiated ones are recorded */
+    /* a differentiated operand p is never broadcast when every other
+     * operand has p's shape or is a number */
     int names = 0, same = 1;
-    const char *c0 = NULL;
+    const char *cls[3] = {0};
+    for (int p = 0; p < np && p < 3; p++)
+        if (args[p]->kind == N_NAME) {
+            names++;
+            cls[p] = shape_class(a, args[p]->str, a->cur, 0);
+        } else {
+            cls[p] = "num";
+        }
     for (int p = 0; p < np && p < 3; p++) {
-        if (args[p]->kind != N_NAME) continue;
-        names++;
-        const char *c = shape_class(a, args[p]->str, a->cur, 0);
-        if (!c || (c0 && strcmp(c0, c) != 0)) same = 0;
-        c0 = c;
+        if (!contrib[p]) continue;
+        for (int q = 0; q < np && q < 3; q++) {
+            if (q == p || (cls[q] && strcmp(cls[q], "num") == 0)) continue;
+            if (!cls[p] || !cls[q] || strcmp(cls[p], cls[q]) != 0) same = 0;
+        }
     }
     if (broadcasting(prim) && names >= 2 && !same) {
         int k = 0;

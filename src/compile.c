@@ -496,6 +496,14 @@ static int tape_op(C *c, const Node *e, int reg)
         emit(c, OP_UNSITE, 0, reg, (int)e->k[1]->num, 0);
         return 1;
     }
+    if (strcmp(f, "%push") == 0 && nargs == 1 && local_reg(c, e->k[1]) >= 0) {
+        emit(c, OP_PUSH, 0, local_reg(c, e->k[1]), 0, 0);
+        return 1;
+    }
+    if (strcmp(f, "%pop") == 0 && nargs == 0) {
+        emit(c, OP_POP, 0, reg, 0, 0);
+        return 1;
+    }
     if (strcmp(f, "%take") == 0 && nargs == 1 && local_reg(c, e->k[1]) >= 0) {
         emit(c, OP_TAKE, 0, reg, local_reg(c, e->k[1]), 0);
         return 1;

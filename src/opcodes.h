@@ -41,6 +41,8 @@
                     items; T = G[a] if F_GLOBAL, else R[a]                 */ \
     X(SETINDEX1) /* T[R[b]] = RK(c); T as for SETINDEX                     */ \
     X(CLEAR)     /* R[a .. a+b) = nil, releasing what they held            */ \
+    X(PUSH)      /* push R[a] on the AD tape                               */ \
+    X(POP)       /* R[a] = the value popped from the AD tape               */ \
     X(SITE)      /* record which of R[b] (and R[c] if f) broadcast into R[a] */ \
     X(UNSITE)    /* R[a] = the record of b operands (tape.h)               */ \
     X(ACCR)      /* R[a] = R[a] + RK(b) summed to operand f>>4's shape in  \

@@ -36,7 +36,7 @@ void tape_clear(Ctx *c)
     t->bytes = 0;
 }
 
-static int push(Ctx *c, const Value *v)
+int tape_push(Ctx *c, const Value *v)
 {
     Tape *t = &c->tape;
     if (t->n == t->cap) {
@@ -54,7 +54,7 @@ static int push(Ctx *c, const Value *v)
     return 0;
 }
 
-static int pop(Ctx *c, Value *out)
+int tape_pop(Ctx *c, Value *out)
 {
     Tape *t = &c->tape;
     if (!t->n) return ctx_err(c, "internal error: the AD tape is empty");
@@ -178,13 +178,13 @@ static int in_push(Ctx *c, const Value *a, int n, Value *out)
 {
     (void)n;
     *out = val_num(0);
-    return push(c, &a[0]);
+    return tape_push(c, &a[0]);
 }
 
 static int in_pop(Ctx *c, const Value *a, int n, Value *out)
 {
     (void)a, (void)n;
-    return pop(c, out);
+    return tape_pop(c, out);
 }
 
 /* %loopend(start, count): what the reverse of a loop needs. */
@@ -193,7 +193,7 @@ static int in_loopend(Ctx *c, const Value *a, int n, Value *out)
     (void)n;
     *out = val_num(0);
     if (a[1].t == T_NUM) c->tape.taped_steps += (size_t)a[1].u.n;
-    return push(c, &a[0]) || push(c, &a[1]) ? -1 : 0;
+    return tape_push(c, &a[0]) || tape_push(c, &a[1]) ? -1 : 0;
 }
 
 int tape_site(Ctx *c, const Value *y, const Value *const *op, int n)

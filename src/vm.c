@@ -691,6 +691,14 @@ static int execute(Vm *vm, int depth0, Value *result)
                 if (rc) pc += k->skip;
             }
         } vmbreak;
+        vmcase(OP_PUSH) {
+            if (tape_push(ctx, RA)) goto error;
+        } vmbreak;
+        vmcase(OP_POP) {
+            Value out;
+            if (tape_pop(ctx, &out)) goto error;
+            setval(ctx, RA, out);
+        } vmbreak;
         vmcase(OP_SITE) {
             const Value *op[2] = {RB, &R[i->u.bc.c]};
             if (tape_site(ctx, RA, op, i->f ? 2 : 1)) goto error;
