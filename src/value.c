@@ -22,15 +22,19 @@ int ctx_err(Ctx *c, const char *fmt, ...)
 #define CACHE_MIN ((size_t)1 << 20)
 #define NCACHE ((int)(sizeof ((Ctx *)0)->cache / sizeof (void *)))
 
+/* The smallest kept block that holds n bytes and wastes at most an
+ * eighth: arrays of n and n - 1 elements (x[1:], x[:-1]) share blocks. */
 static void *cache_take(Ctx *c, size_t n)
 {
+    int best = -1;
     for (int i = 0; i < NCACHE; i++)
-        if (c->cache[i] && c->cachesize[i] == n) {
-            void *p = c->cache[i];
-            c->cache[i] = NULL;
-            return p;
-        }
-    return NULL;
+        if (c->cache[i] && c->cachesize[i] >= n && c->cachesize[i] - n <= n / 8 &&
+            (best < 0 || c->cachesize[i] < c->cachesize[best]))
+            best = i;
+    if (best < 0) return NULL;
+    void *p = c->cache[best];
+    c->cache[best] = NULL;
+    return p;
 }
 
 void ctx_release(Ctx *c)
