@@ -36,6 +36,11 @@ class Gen:
     def num(self):
         return "%.2f" % self.r.uniform(-1.5, 1.5)
 
+    # a branch threshold: 3 decimals ending in 5, never equal to a point's
+    # 2-decimal coordinate (finite differences must not cross the branch)
+    def thr(self):
+        return "%.3f" % (round(self.r.uniform(-1.5, 1.5), 2) + 0.005)
+
     # an expression of the vector variables vs and scalar variables ss
     def vec(self, vs, ss, depth):
         r = self.r
@@ -133,7 +138,7 @@ class Gen:
                 if len(vs) > 1:
                     v = r.choice(vs[1:])
                     c = self.sca(vs, ss, depth - 1)
-                    lines.append("%sif %s > %s {" % (pad, c, self.num()))
+                    lines.append("%sif %s > %s {" % (pad, c, self.thr()))
                     if self.dead:
                         e = self.vec(vs, ss, depth - 1)
                     else:      # only values live on both paths, never v = v
