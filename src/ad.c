@@ -23,6 +23,23 @@
 #include "compile.h"
 #include "rules.h"
 
+/* A new zeroed element at the end of a growable array; NULL when memory
+ * runs out. */
+static void *grow(void *arrp, int *n, int *cap, size_t elem)
+{
+    void **arr = arrp;
+    if (*n == *cap) {
+        int ncap = *cap ? *cap * 2 : 16;
+        void *p = realloc(*arr, (size_t)ncap * elem);
+        if (!p) return NULL;
+        *arr = p;
+        *cap = ncap;
+    }
+    char *e = (char *)*arr + (size_t)(*n)++ * elem;
+    memset(e, 0, elem);
+    return e;
+}
+
 /* -- name sets ----------------------------------------------------------- */
 
 typedef struct Names {
@@ -351,15 +368,6 @@ static Node *lower_expr(Ad *a, Node *out, const Node *e)
 
 static Node *lower_block(Ad *a, const Node *b, int region);
 
-static int mentions_name(const Node *e, const char *n)
-{
-    if (!e) return 0;
-    if (e->kind == N_NAME) return strcmp(e->str, n) == 0;
-    for (int i = 0; i < e->n; i++)
-        if (mentions_name(e->k[i], n)) return 1;
-    return 0;
-}
-
 /* x = e, the operation of e assigned straight to x unless x is one of its
  * operands (the reverse sweep must see the operands' old values). */
 static void lower_assign(Ad *a, Node *out, const Node *s)
@@ -404,7 +412,7 @@ static void lower_assign(Ad *a, Node *out, const Node *s)
     const char *u = lookup(a, t->str);
     if (!u) u = declare(a, t->str, fresh(a, "", t->str));
     if (v && v->kind == N_NAME && strcmp(v->str, u) == 0) return;   /* x = x */
-    if (v && !is_leaf(v) && mentions_name(v, u)) v = bind(a, out, v);
+    if (v && !is_leaf(v) && ast_mentions(v, u)) v = bind(a, out, v);
     add(a, out, set(a, u, v));
 }
 
@@ -495,19 +503,7 @@ static Node *and_not_stopped(Ad *a, Node *cond, const char *brk, int ret)
     return add(a, add(a, node(a, N_AND), cond), add(a, u, stop));
 }
 
-static Region *region_new(Ad *a)
-{
-    if (a->nreg == a->regcap) {
-        int cap = a->regcap ? a->regcap * 2 : 16;
-        Region *r = realloc(a->reg, (size_t)cap * sizeof *r);
-        if (!r) return NULL;
-        a->reg = r;
-        a->regcap = cap;
-    }
-    Region *r = &a->reg[a->nreg++];
-    memset(r, 0, sizeof *r);
-    return r;
-}
+static Region *region_new(Ad *a) { return grow(&a->reg, &a->nreg, &a->regcap, sizeof(Region)); }
 
 static Region *region_of(Ad *a, const Node *b)
 {
@@ -744,17 +740,11 @@ static void number(Ad *a, const Node *b, const Node **loops, int nloops)
     for (int i = 0; b && i < b->n; i++) {
         const Node *s = b->k[i];
         if (!s) continue;
-        if (a->npos == a->poscap) {
-            int cap = a->poscap ? a->poscap * 2 : 64;
-            Pos *p = realloc(a->pos, (size_t)cap * sizeof *p);
-            if (!p) {
-                a->nerrs++;
-                return;
-            }
-            a->pos = p;
-            a->poscap = cap;
+        Pos *p = grow(&a->pos, &a->npos, &a->poscap, sizeof(Pos));
+        if (!p) {
+            a->nerrs++;
+            return;
         }
-        Pos *p = &a->pos[a->npos++];
         p->s = s;
         p->nloops = nloops < MAXLOOPS ? nloops : MAXLOOPS;
         memcpy(p->loop, loops, (size_t)p->nloops * sizeof *loops);
@@ -777,18 +767,13 @@ static int pos_of(const Ad *a, const Node *s)
 static void need(Ad *a, const char *v)
 {
     names_add(&a->needed, v);
-    if (a->nread == a->readcap) {
-        int cap = a->readcap ? a->readcap * 2 : 64;
-        Read *r = realloc(a->read, (size_t)cap * sizeof *r);
-        if (!r) {
-            a->nerrs++;
-            return;
-        }
-        a->read = r;
-        a->readcap = cap;
+    Read *r = grow(&a->read, &a->nread, &a->readcap, sizeof(Read));
+    if (!r) {
+        a->nerrs++;
+        return;
     }
-    a->read[a->nread].var = v;
-    a->read[a->nread++].at = a->cur;
+    r->var = v;
+    r->at = a->cur;
 }
 
 static int share_loop(const Pos *p, const Pos *q)
@@ -1079,19 +1064,7 @@ static Node *inst(Ad *a, Inst *in, const Node *e)
     return c;
 }
 
-static Site *site_new(Ad *a)
-{
-    if (a->nsite == a->sitecap) {
-        int cap = a->sitecap ? a->sitecap * 2 : 32;
-        Site *s = realloc(a->site, (size_t)cap * sizeof *s);
-        if (!s) return NULL;
-        a->site = s;
-        a->sitecap = cap;
-    }
-    Site *s = &a->site[a->nsite++];
-    memset(s, 0, sizeof *s);
-    return s;
-}
+static Site *site_new(Ad *a) { return grow(&a->site, &a->nsite, &a->sitecap, sizeof(Site)); }
 
 static int broadcasting(const char *prim)
 {
@@ -1490,7 +1463,7 @@ static Node *rev_stmt(Ad *a, const Node *s)
         add(a, out, pop(a, st));
         Node *body = block(a);
         Node *rb = rev_block(a, s->kind == N_FOR ? s->k[2] : s->k[1], s->kind == N_FOR);
-        if (s->kind == N_FOR && mentions_name(rb, s->str)) {   /* i = start + n - 1 - k */
+        if (s->kind == N_FOR && ast_mentions(rb, s->str)) {   /* i = start + n - 1 - k */
             Node *i = binop(a, BIN_SUB, binop(a, BIN_ADD, name(a, st), name(a, n)),
                             binop(a, BIN_ADD, name(a, k), num(a, 1)));
             add(a, body, set(a, s->str, i));
@@ -1639,8 +1612,8 @@ static int clobbers(const Node *s, const Node *e)
 {
     if (!s) return 0;
     const Node *t = target_name(s);
-    if (t && t->kind == N_NAME && mentions_name(e, t->str)) return 1;
-    if (s->kind == N_FOR && s->str && mentions_name(e, s->str)) return 1;
+    if (t && t->kind == N_NAME && ast_mentions(e, t->str)) return 1;
+    if (s->kind == N_FOR && s->str && ast_mentions(e, s->str)) return 1;
     for (int i = 0; i < s->n; i++)
         if (s->k[i] && (s->k[i]->kind == N_BLOCK || s->k[i]->kind == N_ASSIGN || s->k[i]->kind == N_IF ||
                         s->k[i]->kind == N_FOR || s->k[i]->kind == N_WHILE) &&
@@ -1714,7 +1687,7 @@ static int simplify_block(Ad *a, Node *b, const Count *c)
                 }
                 break;
             }
-            if (mentions_name(n, t) || clobbers(n, e)) break;
+            if (ast_mentions(n, t) || clobbers(n, e)) break;
         }
     }
     return changed;

@@ -227,3 +227,12 @@ void ast_dump(Sbuf *b, const Node *n, int indent)
     sb_printf(b, " %d:%d\n", n->loc.first_line, n->loc.first_column);
     for (int i = 0; i < n->n; i++) ast_dump(b, n->k[i], indent + 1);
 }
+
+int ast_mentions(const Node *e, const char *name)
+{
+    if (!e) return 0;
+    if (e->kind == N_NAME) return strcmp(e->str, name) == 0;
+    for (int i = 0; i < e->n; i++)
+        if (ast_mentions(e->k[i], name)) return 1;
+    return 0;
+}

@@ -72,6 +72,8 @@ Node *ast_node(Arena *a, int kind, Loc loc);
 Node *ast_add(Arena *a, Node *parent, Node *child); /* appends; child may be NULL */
 
 const char *ast_kindname(int kind);
+/* Whether the tree at e reads or names `name` anywhere. */
+int ast_mentions(const Node *e, const char *name);
 /* An indented dump of the tree, for `dial --ast` and tests. */
 struct Sbuf;
 void ast_dump(struct Sbuf *b, const Node *n, int indent);

@@ -349,17 +349,6 @@ static void load_opnd(C *c, Opnd o, int reg)
     else if (o.i != reg) emit(c, is_temp(c->fs, o.i) ? OP_MOVE : OP_COPY, 0, reg, o.i, 0);
 }
 
-/* Does e read the variable `name`? Decides whether an assignment may build
- * its value directly in the variable's register. */
-static int mentions(const Node *e, const char *name)
-{
-    if (!e) return 0;
-    if (e->kind == N_NAME) return strcmp(e->str, name) == 0;
-    for (int i = 0; i < e->n; i++)
-        if (mentions(e->k[i], name)) return 1;
-    return 0;
-}
-
 /* Compile a binary operation into reg. When reg may be clobbered before the
  * right operand is read (a temporary, or a variable the right side does not
  * read), the left operand is built in reg itself. */
@@ -372,7 +361,7 @@ static void binary_to(C *c, int op, const Node *e, int reg, const char *var)
     double x;
     int direct = !fold(l, &x) && l->kind != N_STR && leaf_reg(c, l) < 0 &&
                  !(l->kind == N_NAME && find_local(fs, l->str)) &&
-                 (var ? !mentions(r, var) : is_temp(fs, reg));
+                 (var ? !ast_mentions(r, var) : is_temp(fs, reg));
     if (direct) {
         expr_to_var(c, l, reg, var);
         b.k = 0;
