@@ -1339,7 +1339,9 @@ static void rev_assign(Ad *a, Node *out, const Node *s)
             names_add(&a->vars, sh);
             add(a, out, set(a, sh, call(a, "%shpop", 0, NULL)));
             Node *take = block(a);
-            add(a, take, set(a, r, copy(a, idx)));
+            Node *rd = copy(a, idx);
+            if (rd) rd->op = 1;                         /* a copy, not a view */
+            add(a, take, set(a, r, rd));
             add(a, take, assign(a, copy(a, idx), num(a, 0)));
             Node *zero = block(a);
             add(a, zero, set(a, r, num(a, 0)));
@@ -1418,7 +1420,9 @@ static void rev_assign(Ad *a, Node *out, const Node *s)
             add(a, body, set(a, dyy, call(a, "%mat", 2, ma)));
             Node *idx = copy(a, v);
             idx->k[0]->str = (char *)dyy;
-            add(a, body, assign(a, idx, binop(a, BIN_ADD, copy(a, idx), name(a, dy))));
+            Node *acc = assign(a, idx, name(a, dy));      /* d'y[idx] += dy, in place */
+            if (acc) acc->op = BIN_ADD;
+            add(a, body, acc);
             add(a, out, add(a, add(a, add(a, node(a, N_IF), call1(a, "%nz", name(a, dy))), body), NULL));
             break;
         }

@@ -317,6 +317,23 @@ static void copy_strided(double *dst, const int64_t *dst_st, const double *src,
     } while (loop_next(&l));
 }
 
+/* dst[...] += src[...], as copy_strided. */
+static void add_strided(double *dst, const int64_t *dst_st, const double *src,
+                        const int64_t *src_st, int nd, const int64_t *shape)
+{
+    Loop l;
+    loop_init(&l, nd, shape, 2, (const int64_t *const[]){dst_st, src_st});
+    int64_t s0 = l.in[0], s1 = l.in[1], len = l.len;
+    do {
+        double *o = dst + l.off[0];
+        const double *x = src + l.off[1];
+        if (s0 == 1 && s1 == 1)
+            for (int64_t i = 0; i < len; i++) o[i] += x[i];
+        else
+            for (int64_t i = 0; i < len; i++) o[i * s0] += x[i * s1];
+    } while (loop_next(&l));
+}
+
 /* -- elementwise kernels -------------------------------------------------- */
 
 /* o[i] = EXPR for i < n, in pairs whose loads precede their stores: GCC's
@@ -673,7 +690,7 @@ int val_index(Ctx *c, Value *out, const Value *target, const Idx *ix, int n)
     return 0;
 }
 
-int val_setindex(Ctx *c, Value *target, const Idx *ix, int n, const Value *v)
+static int store(Ctx *c, Value *target, const Idx *ix, int n, const Value *v, int add)
 {
     if (target->t == T_TUPLE) return ctx_err(c, "tuples cannot be modified");
     if (target->t == T_STR) return ctx_err(c, "strings cannot be modified");
@@ -714,9 +731,19 @@ int val_setindex(Ctx *c, Value *target, const Idx *ix, int n, const Value *v)
     opnd(v, &x);
     int64_t st[DIAL_MAXDIM];
     bcast_strides(&x, s.nd, s.shape, st);
-    copy_strided(target->u.a->d + s.off, s.st, x.d, st, s.nd, s.shape);
+    (add ? add_strided : copy_strided)(target->u.a->d + s.off, s.st, x.d, st, s.nd, s.shape);
     val_decref(c, &tmp);
     return 0;
+}
+
+int val_setindex(Ctx *c, Value *target, const Idx *ix, int n, const Value *v)
+{
+    return store(c, target, ix, n, v, 0);
+}
+
+int val_addindex(Ctx *c, Value *target, const Idx *ix, int n, const Value *v)
+{
+    return store(c, target, ix, n, v, 1);
 }
 
 /* -- summation ----------------------------------------------------------- */

@@ -138,6 +138,8 @@ int val_index(Ctx *c, Value *out, const Value *target, const Idx *ix, int n);
 /* target[ix...] = v, copying the target first if it is shared (copy on
  * write); v broadcasts to the selected region. */
 int val_setindex(Ctx *c, Value *target, const Idx *ix, int n, const Value *v);
+/* target[ix...] += v in place (copy on write as above): `x[i] += v`. */
+int val_addindex(Ctx *c, Value *target, const Idx *ix, int n, const Value *v);
 
 /* -- text ---------------------------------------------------------------- */
 /* The shortest text that reads back to the same double: 0.1, 3, 1e+20. */

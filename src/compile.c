@@ -633,14 +633,15 @@ static void index_to(C *c, const Node *e, int reg)
     int save = fs->freereg;
     int arr = expr_any(c, e->k[0]);
     Loc keep = c->at;
+    int copy = e->op == 1 ? F_COPY : 0;   /* generated code: never a view */
     if (single_int_index(e)) {
         Opnd i = operand(c, e->k[1]);
         c->at = e->loc;
-        emit(c, OP_INDEX1, i.k ? F_CK : 0, reg, arr, i.i);
+        emit(c, OP_INDEX1, (i.k ? F_CK : 0) | copy, reg, arr, i.i);
     } else {
         int pat = index_items(c, e, fs->freereg);
         c->at = e->loc;
-        emit(c, OP_INDEX, 0, reg, arr, pat);
+        emit(c, OP_INDEX, copy, reg, arr, pat);
     }
     c->at = keep;
     fs->freereg = save;
@@ -988,27 +989,28 @@ static void assign_name_from(C *c, const Node *t, int val)
     }
 }
 
-static void store_index(C *c, const Node *t, int val);
+static void store_index(C *c, const Node *t, int val, int add);
 
 /* Store register val (a temporary) into target t: a name or an index
  * chain. `x[i][j] = v` reads x[i], stores into it, and writes it back. */
 static void store(C *c, const Node *t, int val)
 {
     if (t->kind == N_NAME) assign_name_from(c, t, val);
-    else if (t->kind == N_INDEX) store_index(c, t, val);
+    else if (t->kind == N_INDEX) store_index(c, t, val, 0);
     else cerror(c, t->loc, "cannot assign to this expression");
 }
 
-static void store_index(C *c, const Node *t, int val)
+/* `add`: F_ADD to add into the region instead (x[i] += v) */
+static void store_index(C *c, const Node *t, int val, int add)
 {
     Fs *fs = c->fs;
     const Node *base = t->k[0];
-    int flag = 0, target;
+    int flag = add, target;
     int save = fs->freereg;
     int chained = 0;
     if (base->kind == N_NAME) {
         int kind = resolve(c, base->str, &target);
-        if (kind == V_GLOBAL && fs->main) flag = F_GLOBAL;
+        if (kind == V_GLOBAL && fs->main) flag |= F_GLOBAL;
         else if (kind != V_LOCAL) {
             if (kind == V_NONE) cerror(c, base->loc, "undefined name '%s'", base->str);
             else cerror(c, base->loc, "cannot modify global '%s' inside a function: copy it to a local first",
@@ -1050,6 +1052,13 @@ static void assign(C *c, const Node *s)
     const Node *v = s->k[1];
     Node op;
     Node *kids[2];
+    if (s->op == BIN_ADD && t->kind == N_INDEX && t->k[0]->kind == N_NAME) {
+        int r = reg_alloc(c);          /* x[i] += e adds in place */
+        expr_to(c, v, r);
+        store_index(c, t, r, F_ADD);
+        fs->freereg = nactive(fs);
+        return;
+    }
     if (s->op >= 0) {          /* x op= e is x = x op e */
         op = *s;
         op.kind = N_BINOP;

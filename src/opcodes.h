@@ -70,7 +70,9 @@ enum {
     F_BK = 1,      /* operand b is a constant */
     F_CK = 2,      /* operand c is a constant */
     F_GLOBAL = 4,  /* SETINDEX*: the target is a global slot */
-    F_MOVE = 8     /* SETG: the source register is a temporary */
+    F_MOVE = 8,    /* SETG: the source register is a temporary */
+    F_ADD = 16,    /* SETINDEX*: add into the region (x[i] += v) */
+    F_COPY = 32    /* INDEX*: the result is a copy, never a view */
 };
 
 typedef struct Ins {

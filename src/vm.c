@@ -442,6 +442,21 @@ static int int_index(Ctx *ctx, Value *out, const Value *t, const Value *i)
     return val_index(ctx, out, t, &ix, 1);
 }
 
+/* Replace a view by a copy of its elements (a read that must not keep the
+ * array it came from shared). */
+static int unview(Ctx *ctx, Value *v)
+{
+    if (v->t != T_ARR || !v->u.a->base) return 0;
+    Arr *cp = arr_copy(ctx, v->u.a);
+    if (!cp) {
+        val_decref(ctx, v);
+        return -1;
+    }
+    val_decref(ctx, v);
+    *v = val_arr(cp);
+    return 0;
+}
+
 static int call_builtin(Vm *vm, const Builtin *bi, Value *args, int nargs, Value *out)
 {
     char buf[128];
@@ -641,6 +656,7 @@ static int execute(Vm *vm, int depth0, Value *result)
             if (get_items(ctx, fr->p, i->u.bc.c, R, ix, &n, &next) ||
                 val_index(ctx, &out, RB, ix, n))
                 goto error;
+            if ((i->f & F_COPY) && unview(ctx, &out)) goto error;
             setval(ctx, RA, out);
         } vmbreak;
         vmcase(OP_INDEX1) {
@@ -650,6 +666,7 @@ static int execute(Vm *vm, int depth0, Value *result)
             } else {
                 Value out = val_nil();
                 if (int_index(ctx, &out, RB, RKC)) goto error;
+                if ((i->f & F_COPY) && unview(ctx, &out)) goto error;
                 setval(ctx, RA, out);
             }
         } vmbreak;
@@ -659,7 +676,7 @@ static int execute(Vm *vm, int depth0, Value *result)
             int n, v;
             if (t->t == T_NIL) FAIL("undefined name '%s'", vm->gname[i->a]);
             if (get_items(ctx, fr->p, i->u.bc.c, R, ix, &n, &v)) goto error;
-            int rc = val_setindex(ctx, t, ix, n, &R[v]);
+            int rc = (i->f & F_ADD ? val_addindex : val_setindex)(ctx, t, ix, n, &R[v]);
             val_decref(ctx, &R[v]);
             if (rc) goto error;
         } vmbreak;
@@ -669,13 +686,14 @@ static int execute(Vm *vm, int depth0, Value *result)
             double *e;
             if (t->t == T_NIL) FAIL("undefined name '%s'", vm->gname[i->a]);
             if (v->t == T_NUM && arr_writable_val(t) && fast_elem(t, RB, &e)) {
-                *e = v->u.n;
+                if (i->f & F_ADD) *e += v->u.n;
+                else *e = v->u.n;
             } else {
                 Idx ix;
                 if (RB->t != T_NUM) FAIL("an index must be a number, not %s", val_typename(RB));
                 memset(&ix, 0, sizeof ix);
                 ix.i = RB->u.n;
-                int rc = val_setindex(ctx, t, &ix, 1, v);
+                int rc = (i->f & F_ADD ? val_addindex : val_setindex)(ctx, t, &ix, 1, v);
                 val_decref(ctx, v);
                 if (rc) goto error;
             }

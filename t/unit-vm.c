@@ -94,6 +94,11 @@ int main(void)
     a1 = allocs(vm, "r = h(10)");
     a2 = allocs(vm, "r = h(1000)");
     ok(a1 >= 0 && a1 == a2, "x = x * 1.0001 + 0.5 allocates nothing per iteration");
+    ok(run(vm, "fn acc(n) { x = zeros(1000); for i in 0..n { x[0:10] += 1; x[5] += 0.5 } return x[5] }") == 0,
+       "indexed += compiles");
+    a1 = allocs(vm, "r = acc(10)");
+    a2 = allocs(vm, "r = acc(1000)");
+    ok(a1 >= 0 && a1 == a2 && global_num(vm, "r") == 1500, "x[a:b] += v adds in place");
     ok(run(vm, "a = full(100, 2); b = full(100, 3); b1 = full(1, 3)") == 0, "globals a, b, b1");
     a1 = allocs(vm, "r = e(a, b)");
     ok(a1 == 1, "100*a*a + b*b on arrays of one shape runs fused: one array, the result");
