@@ -1049,7 +1049,9 @@ static Node *inst(Ad *a, Inst *in, const Node *e)
         }
         if (strcmp(n, "dy") == 0) return name(a, in->dy);
         if (rules_is_local(rule, n)) return name(a, inst_map(a, in, n));
-        return copy(a, e);
+        Node *c = copy(a, e);          /* a builtin's name: located at the site */
+        if (c) c->loc = a->at;
+        return c;
     }
     Node *c = node(a, e->kind);
     if (!c) return NULL;
