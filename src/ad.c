@@ -1131,9 +1131,12 @@ static void need_prim(Ad *a, Node *s, const char *prim, const Node **args, int n
         }
     }
     if (broadcasting(prim) && names >= 2 && !same) {
-        int k = 0;
+        int k = 0;                       /* every variable operand's shape */
         for (int p = 0; p < np && p < 3; p++)
-            if (contrib[p]) st->siteof[p] = k++;
+            if (args[p]->kind == N_NAME) {
+                if (contrib[p]) st->siteof[p] = k;
+                k++;
+            }
         st->site = k;
     }
     free(in.from);
@@ -1232,21 +1235,18 @@ static Node *fwd_stmt(Ad *a, const Node *s)
         }
         const char *x = t->str;
         if (cached(a, s, x)) add(a, out, push(a, name(a, x)));
+        if (s->num > 0 && a->site[(int)s->num - 1].site) {
+            /* the operands' shapes, taken before x (maybe an operand) changes */
+            Node *args2[3];
+            int k = 0;
+            for (int p = 0; p < nargs && p < 3 && k < 3; p++)
+                if (args[p]->kind == N_NAME) args2[k++] = copy(a, args[p]);
+            add(a, out, add(a, node(a, N_EXPR), call(a, "%site", k, args2)));
+        }
         Node *v = copy(a, s->k[1]);
         if (kind == K_CALL && names_has(&a->varied, x))
             v->k[0]->str = (char *)pair_name(a, vm_fnast(a->vm, v->k[0]->str), "fwd");
         add(a, out, set(a, x, v));
-        if (s->num > 0) {
-            Site *st = &a->site[(int)s->num - 1];
-            if (st->site) {
-                Node *args2[4];
-                int k = 0;
-                args2[k++] = name(a, x);
-                for (int p = 0; p < 3; p++)
-                    if (st->siteof[p] >= 0) args2[k++] = copy(a, args[p]);
-                add(a, out, add(a, node(a, N_EXPR), call(a, "%site", k, args2)));
-            }
-        }
         break;
     }
     case N_IF: {
@@ -1365,9 +1365,9 @@ static void rev_assign(Ad *a, Node *out, const Node *s)
         names_add(&a->vars, dy);
         /* the rule reads the adjoint under its own name; copies hand it on */
         if (kind == K_PRIM && s->num > 0) dy = a->site[(int)s->num - 1].rev->str;
-        if (kind == K_COPY) {
-            add(a, out, accumulate(a, v->str, name(a, dx)));
-            add(a, out, set(a, dx, num(a, 0)));
+        if (kind == K_COPY) {            /* d'v += d'x; d'x = 0 */
+            Node *at[2] = {name(a, adj(a, v->str)), name(a, dx)};
+            add(a, out, add(a, node(a, N_EXPR), call(a, "%addtake", 2, at)));
         } else {
             add(a, out, set(a, dy, call1(a, "%take", name(a, dx))));
         }
@@ -1605,6 +1605,24 @@ static int pure(Ad *a, const Node *e)
     return 1;
 }
 
+/* %take(d) and %addtake(d, e) assign their arguments (adjoints). */
+static int takes(const Node *e)
+{
+    return e->kind == N_CALL && e->n >= 2 && e->k[0]->kind == N_NAME &&
+           (strcmp(e->k[0]->str, "%take") == 0 || strcmp(e->k[0]->str, "%addtake") == 0);
+}
+
+static int takes_any(const Node *s, const Node *e)
+{
+    if (!s) return 0;
+    if (takes(s))
+        for (int i = 1; i < s->n; i++)
+            if (ast_mentions(e, s->k[i]->str)) return 1;
+    for (int i = 0; i < s->n; i++)
+        if (takes_any(s->k[i], e)) return 1;
+    return 0;
+}
+
 static const Node *target_name(const Node *s)
 {
     if (s->kind != N_ASSIGN) return NULL;
@@ -1617,6 +1635,7 @@ static const Node *target_name(const Node *s)
 static int clobbers(const Node *s, const Node *e)
 {
     if (!s) return 0;
+    if (takes_any(s, e)) return 1;
     const Node *t = target_name(s);
     if (t && t->kind == N_NAME && ast_mentions(e, t->str)) return 1;
     if (s->kind == N_FOR && s->str && ast_mentions(e, s->str)) return 1;
@@ -1834,8 +1853,8 @@ static void collect_vars(Names *vs, const Node *e)
     if ((e->kind == N_ASSIGN) && e->k[0]->kind == N_NAME) names_add(vs, e->k[0]->str);
     if (e->kind == N_MASSIGN)
         for (int i = 0; i + 1 < e->n; i++) names_add(vs, e->k[i]->str);
-    if (e->kind == N_CALL && e->n == 2 && strcmp(e->k[0]->str, "%take") == 0 && e->k[1]->kind == N_NAME)
-        names_add(vs, e->k[1]->str);     /* taking an adjoint zeroes it */
+    if (takes(e))                        /* taking an adjoint zeroes it */
+        for (int i = 1; i < e->n; i++) names_add(vs, e->k[i]->str);
     if (e->kind == N_FOR && e->str) names_add(vs, e->str);
     for (int i = 0; i < e->n; i++) collect_vars(vs, e->k[i]);
 }

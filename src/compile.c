@@ -474,11 +474,14 @@ static int tape_op(C *c, const Node *e, int reg)
 {
     const char *f = e->k[0]->str;
     int nargs = e->n - 1;
-    if (strcmp(f, "%site") == 0 && (nargs == 2 || nargs == 3)) {
-        int y = local_reg(c, e->k[1]), a = local_reg(c, e->k[2]);
-        int b = nargs == 3 ? local_reg(c, e->k[3]) : 0;
-        if (y < 0 || a < 0 || b < 0) return 0;
-        emit(c, OP_SITE, nargs == 3, y, a, b);
+    if (strcmp(f, "%site") == 0 && nargs == 2 && local_reg(c, e->k[1]) >= 0 &&
+        local_reg(c, e->k[2]) >= 0) {
+        emit(c, OP_SITE, 0, local_reg(c, e->k[1]), local_reg(c, e->k[2]), 0);
+        return 1;
+    }
+    if (strcmp(f, "%addtake") == 0 && nargs == 2 && local_reg(c, e->k[1]) >= 0 &&
+        local_reg(c, e->k[2]) >= 0) {
+        emit(c, OP_ADDTAKE, 0, local_reg(c, e->k[1]), local_reg(c, e->k[2]), 0);
         return 1;
     }
     if (strcmp(f, "%unsite") == 0 && nargs == 1 && e->k[1]->kind == N_NUM) {

@@ -43,11 +43,12 @@
     X(CLEAR)     /* R[a .. a+b) = nil, releasing what they held            */ \
     X(PUSH)      /* push R[a] on the AD tape                               */ \
     X(POP)       /* R[a] = the value popped from the AD tape               */ \
-    X(SITE)      /* record which of R[b] (and R[c] if f) broadcast into R[a] */ \
+    X(SITE)      /* record the shapes of R[a], R[b] if they differ (tape.h) */ \
     X(UNSITE)    /* R[a] = the record of b operands (tape.h)               */ \
     X(ACCR)      /* R[a] = R[a] + RK(b) summed to operand f>>4's shape in  \
                     the record R[c]                                        */ \
     X(TAKE)      /* R[a] = R[b]; R[b] = 0 (an adjoint taken)               */ \
+    X(ADDTAKE)   /* R[a] += R[b]; R[b] = 0 (an adjoint handed on)          */ \
     X(FUSED)     /* R[a] = kernel c over its leaf registers, then skip the  \
                     kernel's fallback; if it cannot run, fall through      */
 

@@ -196,24 +196,26 @@ static int in_loopend(Ctx *c, const Value *a, int n, Value *out)
     return tape_push(c, &a[0]) || tape_push(c, &a[1]) ? -1 : 0;
 }
 
-int tape_site(Ctx *c, const Value *y, const Value *const *op, int n)
+int tape_site(Ctx *c, const Value *const *op, int n)
 {
     unsigned char flags = 0;
-    for (int i = 0; i < n; i++) {
-        if (same_shape(op[i], y)) continue;
+    int same = 1;
+    for (int i = 1; i < n; i++) same &= same_shape(op[i], op[0]);
+    for (int i = 0; i < n && !same; i++) {
         flags |= (unsigned char)(1 << i);
         if (shape_put(c, op[i])) return -1;
     }
     return bytes_put(c, &flags, 1);
 }
 
-/* %site(y, a1, ..., ak): which operands broadcast into y, with shapes. */
+/* %site(a1, ..., ak): the operands' shapes, when they are not all one
+ * (then some broadcast). */
 static int in_site(Ctx *c, const Value *a, int n, Value *out)
 {
     const Value *op[3];
     *out = val_num(0);
-    for (int i = 1; i < n; i++) op[i - 1] = &a[i];
-    return tape_site(c, &a[0], op, n - 1);
+    for (int i = 0; i < n; i++) op[i] = &a[i];
+    return tape_site(c, op, n);
 }
 
 int tape_unsite(Ctx *c, int k, Value *out)
@@ -361,7 +363,7 @@ const Builtin intrinsics[] = {
     {"%push", in_push, 1, 1, -1, -1},
     {"%pop", in_pop, 0, 0, -1, -1},
     {"%loopend", in_loopend, 2, 2, -1, -1},
-    {"%site", in_site, 2, 4, -1, -1},
+    {"%site", in_site, 2, 3, -1, -1},
     {"%unsite", in_unsite, 1, 1, -1, -1},
     {"%reduce", in_reduce, 3, 3, -1, -1},
     {"%shpush", in_shpush, 1, 1, -1, -1},

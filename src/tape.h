@@ -14,13 +14,13 @@ extern const Builtin intrinsics[];
 int intrinsic_find(const char *name); /* index, or -1 */
 
 /* The operations the VM runs as opcodes (PUSH, POP, SITE, UNSITE, ACCR):
- * push a value, pop the last one; record
- * which of n operands broadcast into y; read a record of k operands back
+ * push a value, pop the last one; record the shapes of n operands when
+ * they are not all one; read a record of k operands back
  * (0 when none broadcast, else a tuple of shapes or 0); sum v down to
  * operand j's shape of a record. */
 int tape_push(Ctx *c, const Value *v);
 int tape_pop(Ctx *c, Value *out);
-int tape_site(Ctx *c, const Value *y, const Value *const *op, int n);
+int tape_site(Ctx *c, const Value *const *op, int n);
 int tape_unsite(Ctx *c, int k, Value *out);
 int tape_reduce(Ctx *c, const Value *v, const Value *site, int j, Value *out);
 

@@ -718,8 +718,8 @@ static int execute(Vm *vm, int depth0, Value *result)
             setval(ctx, RA, out);
         } vmbreak;
         vmcase(OP_SITE) {
-            const Value *op[2] = {RB, &R[i->u.bc.c]};
-            if (tape_site(ctx, RA, op, i->f ? 2 : 1)) goto error;
+            const Value *op[2] = {RA, RB};
+            if (tape_site(ctx, op, 2)) goto error;
         } vmbreak;
         vmcase(OP_UNSITE) {
             Value out = val_nil();
@@ -739,6 +739,23 @@ static int execute(Vm *vm, int depth0, Value *result)
                 val_decref(ctx, &r);
                 if (rc) goto error;
             }
+        } vmbreak;
+        vmcase(OP_ADDTAKE) {
+            Value *a = RA, *b = RB;
+            if (a->t == T_NUM && b->t == T_NUM) {
+                a->u.n += b->u.n;
+            } else if (b->t == T_NUM && b->u.n == 0) {
+                /* nothing was handed on */
+            } else if (a->t == T_NUM && a->u.n == 0) {
+                setval(ctx, a, *b);       /* 0 + b is b: the array moves */
+                b->t = T_NUM;
+            } else if (val_binary(ctx, BIN_ADD, a, a, b)) {
+                goto error;
+            } else {
+                val_decref(ctx, b);
+                b->t = T_NUM;
+            }
+            b->u.n = 0;
         } vmbreak;
         vmcase(OP_TAKE) {
             Value v = *RB;
