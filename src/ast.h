@@ -27,13 +27,15 @@ typedef enum {
     N_AND,      /* k[0] and k[1], short-circuit */
     N_OR,       /* k[0] or k[1], short-circuit */
     N_CALL,     /* k[0] callee, k[1..] arguments */
-    N_INDEX,    /* k[0] target, k[1..] items: expressions or N_SLICE */
+    N_INDEX,    /* k[0] target, k[1..] items: expressions or N_SLICE; op = 1
+                   (generated code only): the result is a copy, never a view */
     N_SLICE,    /* k[0] start, k[1] stop, k[2] step; each may be NULL */
     /* statements */
     N_BLOCK,    /* k = statements: a region */
     N_EXPR,     /* k[0] */
     N_ASSIGN,   /* k[0] target (N_NAME or N_INDEX chain), k[1] value;
-                   op = -1, or BIN_* for `+= -= *= /=` */
+                   op = -1, or BIN_* for `+= -= *= /=` (x[i] += v adds in
+                   place) */
     N_MASSIGN,  /* k[0..n-2] targets (N_NAME), k[n-1] value: a, b = f() */
     N_IF,       /* k[0] cond, k[1] then (N_BLOCK), k[2] else: N_BLOCK, N_IF or NULL */
     N_FOR,      /* str var; k[0] from, k[1] to, k[2] body, k[3] checkpoint
