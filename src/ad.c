@@ -210,16 +210,22 @@ static Node *accumulate(Ad *a, const char *x, Node *value)
     return set(a, d, binop(a, BIN_ADD, name(a, d), value));
 }
 
-static Node *copy(Ad *a, const Node *n)
+/* A node like n, without its children. */
+static Node *shell(Ad *a, const Node *n)
 {
-    if (!n) return NULL;
     Node *c = node(a, n->kind);
     if (!c) return NULL;
     c->op = n->op;
     c->loc = n->loc;
     c->num = n->num;
     c->str = n->str;
-    for (int i = 0; i < n->n; i++) add(a, c, copy(a, n->k[i]));
+    return c;
+}
+
+static Node *copy(Ad *a, const Node *n)
+{
+    Node *c = n ? shell(a, n) : NULL;
+    for (int i = 0; c && i < n->n; i++) add(a, c, copy(a, n->k[i]));
     return c;
 }
 
@@ -284,13 +290,8 @@ static Node *rename_tree(Ad *a, const Node *e)
         if (n) n->loc = e->loc;
         return n;
     }
-    Node *c = node(a, e->kind);
-    if (!c) return NULL;
-    c->op = e->op;
-    c->loc = e->loc;
-    c->num = e->num;
-    c->str = e->str;
-    for (int i = 0; i < e->n; i++) add(a, c, rename_tree(a, e->k[i]));
+    Node *c = shell(a, e);
+    for (int i = 0; c && i < e->n; i++) add(a, c, rename_tree(a, e->k[i]));
     return c;
 }
 
@@ -373,17 +374,8 @@ static Node *lower_block(Ad *a, const Node *b, int region);
 static void lower_assign(Ad *a, Node *out, const Node *s)
 {
     const Node *t = s->k[0];
-    const Node *e = s->k[1];
     Node tmp, *kids[2];
-    if (s->op >= 0) {              /* x op= e */
-        tmp = *s;
-        tmp.kind = N_BINOP;
-        kids[0] = (Node *)t;
-        kids[1] = (Node *)e;
-        tmp.k = kids;
-        tmp.n = 2;
-        e = &tmp;
-    }
+    const Node *e = ast_assigned(s, &tmp, kids);
     if (t->kind == N_INDEX && t->k[0]->kind == N_INDEX) {
         /* x[i][j] = v: read x[i], store into it, write it back */
         Node *tmp = lower_expr(a, out, t->k[0]);
@@ -1053,12 +1045,9 @@ static Node *inst(Ad *a, Inst *in, const Node *e)
         if (c) c->loc = a->at;
         return c;
     }
-    Node *c = node(a, e->kind);
+    Node *c = shell(a, e);
     if (!c) return NULL;
-    c->op = e->op;
     c->loc = a->at;
-    c->num = e->num;
-    c->str = e->str;
     for (int i = 0; i < e->n; i++) {
         Node *k = inst(a, in, e->k[i]);
         if (k || e->kind != N_BLOCK) add(a, c, k);

@@ -297,10 +297,11 @@ static int loop_next(Loop *l)
     return 0;
 }
 
-/* dst[...] = src[...] over a non-empty shape with the given strides (src
- * strides may be 0 to broadcast). The two must not overlap. */
-static void copy_strided(double *dst, const int64_t *dst_st, const double *src,
-                         const int64_t *src_st, int nd, const int64_t *shape)
+/* dst[...] = src[...], or += when `add`, over a non-empty shape with the
+ * given strides (src strides may be 0 to broadcast). The two must not
+ * overlap. */
+static void store_strided(double *dst, const int64_t *dst_st, const double *src,
+                          const int64_t *src_st, int nd, const int64_t *shape, int add)
 {
     Loop l;
     loop_init(&l, nd, shape, 2, (const int64_t *const[]){dst_st, src_st});
@@ -308,29 +309,12 @@ static void copy_strided(double *dst, const int64_t *dst_st, const double *src,
     do {
         double *o = dst + l.off[0];
         const double *x = src + l.off[1];
-        if (s0 == 1 && s1 == 1)
+        if (add)
+            for (int64_t i = 0; i < len; i++) o[i * s0] += x[i * s1];
+        else if (s0 == 1 && s1 == 1)
             memcpy(o, x, (size_t)len * sizeof *o);
-        else if (s1 == 0)
-            for (int64_t i = 0; i < len; i++) o[i * s0] = *x;
         else
             for (int64_t i = 0; i < len; i++) o[i * s0] = x[i * s1];
-    } while (loop_next(&l));
-}
-
-/* dst[...] += src[...], as copy_strided. */
-static void add_strided(double *dst, const int64_t *dst_st, const double *src,
-                        const int64_t *src_st, int nd, const int64_t *shape)
-{
-    Loop l;
-    loop_init(&l, nd, shape, 2, (const int64_t *const[]){dst_st, src_st});
-    int64_t s0 = l.in[0], s1 = l.in[1], len = l.len;
-    do {
-        double *o = dst + l.off[0];
-        const double *x = src + l.off[1];
-        if (s0 == 1 && s1 == 1)
-            for (int64_t i = 0; i < len; i++) o[i] += x[i];
-        else
-            for (int64_t i = 0; i < len; i++) o[i * s0] += x[i * s1];
     } while (loop_next(&l));
 }
 
@@ -497,7 +481,7 @@ Arr *arr_transpose(Ctx *c, const Arr *a)
     Arr *r = arr_new(c, a->nd, shape);
     if (r && r->n) {
         contig_strides(r->nd, r->shape, dst);
-        copy_strided(r->d, dst, a->d, src, r->nd, r->shape);
+        store_strided(r->d, dst, a->d, src, r->nd, r->shape, 0);
     }
     return r;
 }
@@ -683,7 +667,7 @@ int val_index(Ctx *c, Value *out, const Value *target, const Idx *ix, int n)
     } else if ((r = arr_new(c, s.nd, s.shape)) && r->n) {
         int64_t st[DIAL_MAXDIM];
         contig_strides(s.nd, s.shape, st);
-        copy_strided(r->d, st, a->d + s.off, s.st, s.nd, s.shape);
+        store_strided(r->d, st, a->d + s.off, s.st, s.nd, s.shape, 0);
     }
     if (!r) return -1;
     *out = val_arr(r);
@@ -731,7 +715,7 @@ static int store(Ctx *c, Value *target, const Idx *ix, int n, const Value *v, in
     opnd(v, &x);
     int64_t st[DIAL_MAXDIM];
     bcast_strides(&x, s.nd, s.shape, st);
-    (add ? add_strided : copy_strided)(target->u.a->d + s.off, s.st, x.d, st, s.nd, s.shape);
+    store_strided(target->u.a->d + s.off, s.st, x.d, st, s.nd, s.shape, add);
     val_decref(c, &tmp);
     return 0;
 }

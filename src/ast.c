@@ -236,3 +236,15 @@ int ast_mentions(const Node *e, const char *name)
         if (ast_mentions(e->k[i], name)) return 1;
     return 0;
 }
+
+const Node *ast_assigned(const Node *s, Node *tmp, Node *kids[2])
+{
+    if (s->op < 0) return s->k[1];
+    *tmp = *s;
+    tmp->kind = N_BINOP;
+    kids[0] = s->k[0];
+    kids[1] = s->k[1];
+    tmp->k = kids;
+    tmp->n = 2;
+    return tmp;
+}

@@ -74,6 +74,9 @@ Node *ast_node(Arena *a, int kind, Loc loc);
 Node *ast_add(Arena *a, Node *parent, Node *child); /* appends; child may be NULL */
 
 const char *ast_kindname(int kind);
+/* The value an N_ASSIGN assigns: its k[1], or for `x op= e` the node
+ * `x op e`, built in *tmp over kids (nothing is allocated). */
+const Node *ast_assigned(const Node *s, Node *tmp, Node *kids[2]);
 /* Whether the tree at e reads or names `name` anywhere. */
 int ast_mentions(const Node *e, const char *name);
 /* An indented dump of the tree, for `dial --ast` and tests. */

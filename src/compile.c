@@ -1062,16 +1062,7 @@ static void assign(C *c, const Node *s)
         fs->freereg = nactive(fs);
         return;
     }
-    if (s->op >= 0) {          /* x op= e is x = x op e */
-        op = *s;
-        op.kind = N_BINOP;
-        kids[0] = (Node *)t;
-        kids[1] = (Node *)v;
-        op.k = kids;
-        op.n = 2;
-        op.loc = s->loc;
-        v = &op;
-    }
+    v = ast_assigned(s, &op, kids);
     if (t->kind == N_NAME) {
         Local *l = find_local(fs, t->str);
         if (l && accumulate_to(c, v, l->reg, t->str)) return;

@@ -181,12 +181,6 @@ static int in_push(Ctx *c, const Value *a, int n, Value *out)
     return tape_push(c, &a[0]);
 }
 
-static int in_pop(Ctx *c, const Value *a, int n, Value *out)
-{
-    (void)a, (void)n;
-    return tape_pop(c, out);
-}
-
 /* %loopend(start, count): what the reverse of a loop needs. */
 static int in_loopend(Ctx *c, const Value *a, int n, Value *out)
 {
@@ -240,14 +234,6 @@ int tape_unsite(Ctx *c, int k, Value *out)
     return 0;
 }
 
-/* %unsite(k): 0 when no operand broadcast, else a tuple of k entries,
- * each 0 or the operand's shape. */
-static int in_unsite(Ctx *c, const Value *a, int n, Value *out)
-{
-    (void)n;
-    return tape_unsite(c, (int)a[0].u.n, out);
-}
-
 int tape_reduce(Ctx *c, const Value *v, const Value *site, int j, Value *out)
 {
     if (site->t != T_TUPLE) {
@@ -256,13 +242,6 @@ int tape_reduce(Ctx *c, const Value *v, const Value *site, int j, Value *out)
         return 0;
     }
     return reduce_to(c, v, &site->u.tu->v[j], out);
-}
-
-/* %reduce(contribution, site, j) */
-static int in_reduce(Ctx *c, const Value *a, int n, Value *out)
-{
-    (void)n;
-    return tape_reduce(c, &a[0], &a[1], (int)a[2].u.n, out);
 }
 
 static int in_shpush(Ctx *c, const Value *a, int n, Value *out)
@@ -330,14 +309,6 @@ static int in_like(Ctx *c, const Value *a, int n, Value *out)
     return 0;
 }
 
-/* %nz(d): whether an adjoint may be non-zero (arrays are not inspected). */
-static int in_nz(Ctx *c, const Value *a, int n, Value *out)
-{
-    (void)c, (void)n;
-    *out = val_num(a[0].t != T_NUM || a[0].u.n != 0);
-    return 0;
-}
-
 /* %scalar(y): grad needs a function returning a number. */
 static int in_scalar(Ctx *c, const Value *a, int n, Value *out)
 {
@@ -361,16 +332,12 @@ static int in_scalar(Ctx *c, const Value *a, int n, Value *out)
 
 const Builtin intrinsics[] = {
     {"%push", in_push, 1, 1, -1, -1},
-    {"%pop", in_pop, 0, 0, -1, -1},
     {"%loopend", in_loopend, 2, 2, -1, -1},
     {"%site", in_site, 2, 3, -1, -1},
-    {"%unsite", in_unsite, 1, 1, -1, -1},
-    {"%reduce", in_reduce, 3, 3, -1, -1},
     {"%shpush", in_shpush, 1, 1, -1, -1},
     {"%shpop", in_shpop, 0, 0, -1, -1},
     {"%reduce_to", in_reduce_to, 2, 2, -1, -1},
     {"%mat", in_mat, 2, 2, -1, -1},
-    {"%nz", in_nz, 1, 1, -1, -1},
     {"%like", in_like, 2, 2, -1, -1},
     {"%tuple", in_tuple, 1, -1, -1, -1},
     {"%scalar", in_scalar, 1, 1, -1, -1},

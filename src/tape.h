@@ -2,8 +2,10 @@
  *
  * Differentiated code (ad.c) is ordinary dial code plus calls of
  * intrinsics whose names start with `%`, which no user can write. The
- * compiler turns `%name(args)` into an INTRIN instruction; these functions
- * run it. The tape lives in the Ctx, so each VM has its own. */
+ * compiler turns the ones of every step (%push, %pop, %site, %unsite,
+ * %take, %addtake, the accumulation d = d + %reduce(...), if %nz(d)) into
+ * opcodes of their own, the others into an INTRIN instruction that runs
+ * the functions here. The tape lives in the Ctx, so each VM has its own. */
 #ifndef DIAL_TAPE_H
 #define DIAL_TAPE_H
 
