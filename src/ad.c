@@ -1311,6 +1311,46 @@ static Node *fwd_block(Ad *a, const Node *b, int clear)
 
 static Node *rev_block(Ad *a, const Node *b, int clear);
 
+/* The most assignments to c on one path through statements b, 2 meaning
+ * "more than one"; -1 when c is read. */
+static int path_assigns(const Node *b, const char *c)
+{
+    int n = 0;
+    for (int i = 0; b && i < b->n; i++) {
+        const Node *s = b->k[i];
+        if (!s) continue;
+        if (s->kind == N_ASSIGN && s->k[0]->kind == N_NAME && strcmp(s->k[0]->str, c) == 0) {
+            if (ast_mentions(s->k[1], c)) return -1;
+            n++;
+        } else if (s->kind == N_IF) {
+            if (ast_mentions(s->k[0], c)) return -1;
+            int t = path_assigns(s->k[1], c), e = 0;
+            if (s->k[2]) {
+                Node wrap = {.kind = N_BLOCK, .n = 1, .k = (Node **)&s->k[2]};
+                e = path_assigns(s->k[2]->kind == N_IF ? &wrap : s->k[2], c);
+            }
+            if (t < 0 || e < 0) return -1;
+            n += t > e ? t : e;
+        } else if (ast_mentions(s, c)) {
+            return s->kind == N_ASSIGN || s->kind == N_EXPR ? -1 : 2;
+        }
+    }
+    return n > 2 ? 2 : n;
+}
+
+/* `c = e` becomes `d = d + e` throughout rule code b. */
+static void retarget(Ad *a, Node *b, const char *c, const char *d)
+{
+    for (int i = 0; b && i < b->n; i++) {
+        Node *s = b->k[i];
+        if (!s) continue;
+        if (s->kind == N_ASSIGN && s->k[0]->kind == N_NAME && strcmp(s->k[0]->str, c) == 0)
+            b->k[i] = set(a, d, binop(a, BIN_ADD, name(a, d), s->k[1]));
+        else if (s->kind == N_IF || s->kind == N_BLOCK)
+            retarget(a, s, c, d);
+    }
+}
+
 /* Reverse of `x = v`: take x's adjoint, spread it to the operands, restore
  * x's old value. */
 static void rev_assign(Ad *a, Node *out, const Node *s)
@@ -1373,12 +1413,23 @@ static void rev_assign(Ad *a, Node *out, const Node *s)
                 /* an adjoint still the number 0 contributes exactly nothing:
                  * the rule is skipped (it might not accept a number) */
                 Node *body = block(a);
-                for (int p = 0; p < RULE_MAXOPS; p++)
-                    if (st->contrib[p] && !st->direct[p]) add(a, body, set(a, st->contrib[p], num(a, 0)));
                 Node *rb = copy(a, st->rev);
+                /* a contribution assigned at most once on any path and
+                 * never read adds straight into the adjoint, so the
+                 * compiler sees the accumulation (d'W + outer(dy, h)) */
+                int direct[RULE_MAXOPS] = {0};
+                for (int p = 0; p < RULE_MAXOPS; p++) {
+                    if (!st->contrib[p] || (sv && st->siteof[p] >= 0)) continue;
+                    int k = path_assigns(rb, st->contrib[p]);
+                    direct[p] = k == 0 || k == 1;
+                    if (direct[p]) retarget(a, rb, st->contrib[p], adj(a, args[p]->str));
+                }
+                for (int p = 0; p < RULE_MAXOPS; p++)
+                    if (st->contrib[p] && !st->direct[p] && !direct[p])
+                        add(a, body, set(a, st->contrib[p], num(a, 0)));
                 for (int j = 0; rb && j < rb->n; j++) add(a, body, rb->k[j]);
                 for (int p = 0; p < RULE_MAXOPS; p++) {
-                    if (!st->contrib[p]) continue;
+                    if (!st->contrib[p] || direct[p]) continue;
                     Node *c = name(a, st->contrib[p]);
                     if (sv && st->siteof[p] >= 0) {
                         Node *ra[3] = {c, name(a, sv), num(a, st->siteof[p])};
@@ -1861,6 +1912,7 @@ static const char *pair_name(Ad *a, const Node *fn, const char *which)
 
 static Proto *compile_fn(Ad *a, Node *f, const char *global)
 {
+    if (a->vm->adsrc) ast_unparse(a->vm->adsrc, f, 0);
     Proto *p = compile_function(a->vm, f, a->src, a->errs);
     if (!p) {
         a->nerrs++;

@@ -72,10 +72,17 @@ int dial_exec(dial_vm *d, const char *name, const char *code, size_t len, unsign
         }
         return DIAL_ERROR_SYNTAX;
     }
+    Sbuf gen;
+    sb_init(&gen);
+    if (flags & DIAL_AD_SOURCE) vm->adsrc = &gen;
     Proto *main = compile_chunk(vm, pr.program, src, (flags & DIAL_ECHO) != 0, &vm->err);
+    vm->adsrc = NULL;
     /* functions and rules stay known to grad: keep their trees */
     if (!main || vm_keeparena(vm, arena)) arena_free(arena);
+    if (main && (flags & DIAL_AD_SOURCE)) fwrite(gen.s ? gen.s : "", 1, gen.len, vm->ctx.out);
+    sb_free(&gen);
     if (!main) return DIAL_ERROR_SYNTAX;
+    if (flags & DIAL_AD_SOURCE) return DIAL_OK;
     if (flags & DIAL_DISASM) {
         Sbuf b;
         sb_init(&b);

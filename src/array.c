@@ -297,27 +297,6 @@ static int loop_next(Loop *l)
     return 0;
 }
 
-/* dst[...] = src[...], or += when `add`, over a non-empty shape with the
- * given strides (src strides may be 0 to broadcast). The two must not
- * overlap. */
-static void store_strided(double *dst, const int64_t *dst_st, const double *src,
-                          const int64_t *src_st, int nd, const int64_t *shape, int add)
-{
-    Loop l;
-    loop_init(&l, nd, shape, 2, (const int64_t *const[]){dst_st, src_st});
-    int64_t s0 = l.in[0], s1 = l.in[1], len = l.len;
-    do {
-        double *o = dst + l.off[0];
-        const double *x = src + l.off[1];
-        if (add)
-            for (int64_t i = 0; i < len; i++) o[i * s0] += x[i * s1];
-        else if (s0 == 1 && s1 == 1)
-            memcpy(o, x, (size_t)len * sizeof *o);
-        else
-            for (int64_t i = 0; i < len; i++) o[i * s0] = x[i * s1];
-    } while (loop_next(&l));
-}
-
 /* -- elementwise kernels -------------------------------------------------- */
 
 /* o[i] = EXPR for i < n, in pairs whose loads precede their stores: GCC's
@@ -371,13 +350,32 @@ static void un_kernel(int op, double *o, const double *x, int64_t n)
     switch (op) { PRIM_UNARY(UN_CASE) }
 }
 
-/* Symbols of the operators, for messages; ops without one are builtins
- * and named as such. */
-static const char *const binsym[BIN__N] = {
-    [BIN_ADD] = "+", [BIN_SUB] = "-", [BIN_MUL] = "*", [BIN_DIV] = "/",
-    [BIN_MOD] = "%", [BIN_POW] = "^", [BIN_EQ] = "==", [BIN_NE] = "!=",
-    [BIN_LT] = "<", [BIN_LE] = "<=", [BIN_GT] = ">", [BIN_GE] = ">=",
-};
+/* dst[...] = src[...], or += when `add`, over a non-empty shape with the
+ * given strides (src strides may be 0 to broadcast). The two must not
+ * overlap. */
+static void store_strided(double *dst, const int64_t *dst_st, const double *src,
+                          const int64_t *src_st, int nd, const int64_t *shape, int add)
+{
+    Loop l;
+    loop_init(&l, nd, shape, 2, (const int64_t *const[]){dst_st, src_st});
+    int64_t s0 = l.in[0], s1 = l.in[1], n = l.len, len = n;
+    do {
+        double *o = dst + l.off[0];
+        const double *x = src + l.off[1];
+        if (add && s0 == 1 && s1 == 1)
+            BLOCKED(o[i] + x[i]);
+        else if (add && s0 == 1 && s1 == 0)
+            BLOCKED(o[i] + *x);
+        else if (add)
+            for (int64_t i = 0; i < len; i++) o[i * s0] += x[i * s1];
+        else if (s0 == 1 && s1 == 0)
+            fill(o, *x, len);
+        else if (s0 == 1 && s1 == 1)
+            memcpy(o, x, (size_t)len * sizeof *o);
+        else
+            for (int64_t i = 0; i < len; i++) o[i * s0] = x[i * s1];
+    } while (loop_next(&l));
+}
 
 static const char *const unsym[UN__N] = { [UN_NEG] = "unary -", [UN_NOT] = "not" };
 
@@ -389,8 +387,8 @@ int val_binary(Ctx *c, int op, Value *dst, const Value *a, const Value *b)
     }
     Opnd x, y;
     if (opnd(a, &x) || opnd(b, &y)) {
-        if (binsym[op])
-            return ctx_err(c, "unsupported operand types for %s: %s and %s", binsym[op],
+        if (prim_binsym[op])
+            return ctx_err(c, "unsupported operand types for %s: %s and %s", prim_binsym[op],
                            val_typename(a), val_typename(b));
         return ctx_err(c, "%s: expected arrays or numbers, got %s and %s", prim_binname[op],
                        val_typename(a), val_typename(b));

@@ -113,6 +113,10 @@ int val_unary(Ctx *c, int op, Value *dst, const Value *a);
  * matrices over their last two axes, the leading axes broadcast. Numbers
  * are an error. *dst is reused only if it shares no data with a or b. */
 int val_matmul(Ctx *c, Value *dst, const Value *a, const Value *b);
+/* *dst = outer(a, b) (r[i, j] = a[i] * b[j] over the flattened operands),
+ * or with `add` *dst = *dst + outer(a, b), updated in place when *dst is
+ * a writable matrix of the result's shape. */
+int val_outer(Ctx *c, Value *dst, const Value *a, const Value *b, int add);
 /* where(cond, x, y): x where cond is nonzero, else y, all three broadcast
  * together; numbers only give a number. */
 int val_where(Ctx *c, Value *dst, const Value *cond, const Value *x, const Value *y);

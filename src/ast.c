@@ -1,5 +1,5 @@
 /* ast.c: the arena that owns a parse, the syntax tree's nodes, and the
- * tree dump (see ast.h).
+ * unparser (see ast.h).
  *
  * Each node is allocated with a small hidden header in front of it: its
  * depth (so the parser can refuse trees the compiler's recursive walk could
@@ -184,48 +184,140 @@ static void dump_str(Sbuf *b, const char *s, size_t n)
     sb_putc(b, '"');
 }
 
-/* The operator field, for the kinds that give it a meaning. */
-static void dump_op(Sbuf *b, const Node *n)
+static void unparse_expr(Sbuf *b, const Node *n);
+
+static void unparse_list(Sbuf *b, const Node *n, int from)
 {
-    switch (n->kind) {
-    case N_BINOP:
-        if (n->op >= 0 && n->op < BIN__N) sb_printf(b, " %s", prim_binname[n->op]);
-        break;
-    case N_UNOP:
-        if (n->op >= 0 && n->op < UN__N) sb_printf(b, " %s", prim_unname[n->op]);
-        break;
-    case N_ASSIGN:
-        if (n->op >= 0 && n->op < BIN__N) sb_printf(b, " %s", prim_binname[n->op]);
-        break;
-    case N_FOR: case N_WHILE:
-        if (n->op) sb_puts(b, " checkpoint");
-        break;
-    case N_RULE:
-        sb_printf(b, " params=%d", n->op);
-        break;
-    default:
-        break;
+    for (int i = from; i < n->n; i++) {
+        if (i > from) sb_puts(b, ", ");
+        unparse_expr(b, n->k[i]);
     }
 }
 
-void ast_dump(Sbuf *b, const Node *n, int indent)
+/* Operands are parenthesised whenever they are operations themselves:
+ * more parentheses than needed, never a wrong reading. */
+static void unparse_operand(Sbuf *b, const Node *n)
 {
-    for (int i = 0; i < indent; i++) sb_puts(b, "  ");
-    if (!n) {
-        sb_puts(b, "-\n");
-        return;
+    int op = n && (n->kind == N_BINOP || n->kind == N_UNOP || n->kind == N_MATMUL ||
+                   n->kind == N_AND || n->kind == N_OR);
+    if (op) sb_putc(b, '(');
+    unparse_expr(b, n);
+    if (op) sb_putc(b, ')');
+}
+
+static void unparse_expr(Sbuf *b, const Node *n)
+{
+    if (!n) return;
+    switch (n->kind) {
+    case N_NUM: sb_printf(b, "%.17g", n->num); break;
+    case N_STR: dump_str(b, n->str, (size_t)n->num); break;
+    case N_NAME: sb_puts(b, n->str); break;
+    case N_ARRAY: sb_putc(b, '['); unparse_list(b, n, 0); sb_putc(b, ']'); break;
+    case N_UNOP:
+        sb_puts(b, n->op == UN_NEG ? "-" : n->op == UN_NOT ? "not " : prim_unname[n->op]);
+        unparse_operand(b, n->k[0]);
+        break;
+    case N_BINOP:
+    case N_MATMUL:
+    case N_AND:
+    case N_OR: {
+        const char *sym = n->kind == N_MATMUL ? "@" : n->kind == N_AND ? "and" : n->kind == N_OR ? "or"
+                          : prim_binsym[n->op] ? prim_binsym[n->op] : prim_binname[n->op];
+        unparse_operand(b, n->k[0]);
+        sb_printf(b, " %s ", sym);
+        unparse_operand(b, n->k[1]);
+        break;
     }
-    sb_puts(b, ast_kindname(n->kind));
-    dump_op(b, n);
-    if (n->kind == N_NUM) sb_printf(b, " %.17g", n->num);
-    if (n->kind == N_STR && n->str) {
-        sb_putc(b, ' ');
-        dump_str(b, n->str, (size_t)n->num);
-    } else if (n->str) {
-        sb_printf(b, " %s", n->str);
+    case N_CALL:
+        unparse_operand(b, n->k[0]);
+        sb_putc(b, '(');
+        unparse_list(b, n, 1);
+        sb_putc(b, ')');
+        break;
+    case N_INDEX:
+        unparse_operand(b, n->k[0]);
+        sb_puts(b, n->op == 1 ? "[copy " : "[");
+        unparse_list(b, n, 1);
+        sb_putc(b, ']');
+        break;
+    case N_SLICE:
+        unparse_expr(b, n->k[0]);
+        sb_putc(b, ':');
+        unparse_expr(b, n->k[1]);
+        if (n->k[2]) sb_putc(b, ':');
+        unparse_expr(b, n->k[2]);
+        break;
+    default: sb_printf(b, "<%s>", ast_kindname(n->kind)); break;
     }
-    sb_printf(b, " %d:%d\n", n->loc.first_line, n->loc.first_column);
-    for (int i = 0; i < n->n; i++) ast_dump(b, n->k[i], indent + 1);
+}
+
+static void unparse_block(Sbuf *b, const Node *n, int indent)
+{
+    sb_puts(b, "{\n");
+    for (int i = 0; n && i < n->n; i++) ast_unparse(b, n->k[i], indent + 1);
+    for (int i = 0; i < indent; i++) sb_puts(b, "    ");
+    sb_putc(b, '}');
+}
+
+void ast_unparse(Sbuf *b, const Node *n, int indent)
+{
+    if (!n) return;
+    for (int i = 0; i < indent; i++) sb_puts(b, "    ");
+    switch (n->kind) {
+    case N_BLOCK: unparse_block(b, n, indent); break;
+    case N_EXPR: unparse_expr(b, n->k[0]); break;
+    case N_ASSIGN:
+        unparse_expr(b, n->k[0]);
+        if (n->op >= 0) sb_printf(b, " %s= ", prim_binsym[n->op]);
+        else sb_puts(b, " = ");
+        unparse_expr(b, n->k[1]);
+        break;
+    case N_MASSIGN:
+        for (int i = 0; i + 1 < n->n; i++) sb_printf(b, "%s%s", i ? ", " : "", n->k[i]->str);
+        sb_puts(b, " = ");
+        unparse_expr(b, n->k[n->n - 1]);
+        break;
+    case N_IF:
+        for (;;) {
+            sb_puts(b, "if ");
+            unparse_expr(b, n->k[0]);
+            sb_putc(b, ' ');
+            unparse_block(b, n->k[1], indent);
+            if (!n->k[2]) break;
+            sb_puts(b, " else ");
+            if (n->k[2]->kind != N_IF) {
+                unparse_block(b, n->k[2], indent);
+                break;
+            }
+            n = n->k[2];
+        }
+        break;
+    case N_FOR:
+        sb_printf(b, "for %s in ", n->str);
+        unparse_expr(b, n->k[0]);
+        sb_puts(b, "..");
+        unparse_expr(b, n->k[1]);
+        sb_puts(b, n->op ? " checkpoint " : " ");
+        unparse_block(b, n->k[2], indent);
+        break;
+    case N_WHILE:
+        sb_puts(b, "while ");
+        unparse_expr(b, n->k[0]);
+        sb_puts(b, n->op ? " checkpoint " : " ");
+        unparse_block(b, n->k[1], indent);
+        break;
+    case N_BREAK: sb_puts(b, "break"); break;
+    case N_CONTINUE: sb_puts(b, "continue"); break;
+    case N_RETURN: sb_puts(b, n->n ? "return " : "return"); unparse_list(b, n, 0); break;
+    case N_FN:
+        sb_printf(b, "fn %s(", n->str);
+        for (int i = 0; i + 1 < n->n; i++) sb_printf(b, "%s%s", i ? ", " : "", n->k[i]->str);
+        sb_puts(b, ") ");
+        unparse_block(b, n->k[n->n - 1], indent);
+        break;
+    default: unparse_expr(b, n); break;
+    }
+    sb_putc(b, '\n');
 }
 
 int ast_mentions(const Node *e, const char *name)

@@ -79,8 +79,10 @@ const char *ast_kindname(int kind);
 const Node *ast_assigned(const Node *s, Node *tmp, Node *kids[2]);
 /* Whether the tree at e reads or names `name` anywhere. */
 int ast_mentions(const Node *e, const char *name);
-/* An indented dump of the tree, for `dial --ast` and tests. */
+/* Statement n as dial-like source, indented by `indent` levels: for
+ * showing the code grad generates (`dial --ad-source`). Generated names
+ * ($t, d'x, %push) are printed as they are, so the text need not parse. */
 struct Sbuf;
-void ast_dump(struct Sbuf *b, const Node *n, int indent);
+void ast_unparse(struct Sbuf *b, const Node *n, int indent);
 
 #endif

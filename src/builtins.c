@@ -691,30 +691,11 @@ static int bi_dot(Ctx *c, const Value *args, int n, Value *out)
     return 0;
 }
 
-/* r[i, j] = a[i] * b[j] over the flattened operands. */
 static int bi_outer(Ctx *c, const Value *args, int n, Value *out)
 {
     (void)n;
-    const double *d[2];
-    int64_t shape[2];
-    for (int i = 0; i < 2; i++) {
-        if (args[i].t == T_NUM) {
-            d[i] = &args[i].u.n;
-            shape[i] = 1;
-        } else if (args[i].t == T_ARR) {
-            d[i] = args[i].u.a->d;
-            shape[i] = args[i].u.a->n;
-        } else {
-            return ctx_err(c, "outer: expected arrays or numbers, got %s and %s",
-                           val_typename(&args[0]), val_typename(&args[1]));
-        }
-    }
-    Arr *r = arr_new(c, 2, shape);
-    if (!r) return -1;
-    for (int64_t i = 0; i < shape[0]; i++)
-        for (int64_t j = 0; j < shape[1]; j++) r->d[i * shape[1] + j] = d[0][i] * d[1][j];
-    *out = val_arr(r);
-    return 0;
+    *out = val_nil();
+    return val_outer(c, out, &args[0], &args[1], 0);
 }
 
 /* -- random numbers ------------------------------------------------------------ */

@@ -504,13 +504,23 @@ static int tape_op(C *c, const Node *e, int reg)
 }
 
 /* d = d + %reduce(v, site, j), generated for adjoint accumulation, as one
- * ACCR instruction; returns 0 when value is not of that form. */
+ * ACCR instruction, and d = d + outer(x, y) (the adjoint of W @ h) as one
+ * ADDOUTER; returns 0 when value is not of either form. */
 static int accumulate_to(C *c, const Node *value, int reg, const char *var)
 {
     if (value->kind != N_BINOP || value->op != BIN_ADD || value->k[0]->kind != N_NAME ||
         strcmp(value->k[0]->str, var) != 0)
         return 0;
     const Node *r = value->k[1];
+    int where;
+    if (r->kind == N_CALL && r->n == 3 && r->k[0]->kind == N_NAME && strcmp(r->k[0]->str, "outer") == 0 &&
+        resolve(c, "outer", &where) == V_BUILTIN) {
+        int save = c->fs->freereg;
+        int x = expr_any(c, r->k[1]), y = expr_any(c, r->k[2]);
+        emit(c, OP_ADDOUTER, 0, reg, x, y);
+        c->fs->freereg = save;
+        return 1;
+    }
     if (r->kind != N_CALL || r->k[0]->kind != N_NAME || strcmp(r->k[0]->str, "%reduce") != 0 ||
         r->n != 4 || r->k[3]->kind != N_NUM || local_reg(c, r->k[2]) < 0)
         return 0;

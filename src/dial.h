@@ -38,7 +38,9 @@ enum {
 enum {
     DIAL_ECHO = 1,         /* print the value of a final expression statement */
     DIAL_DISASM = 2,       /* list the bytecode on the output instead of running */
-    DIAL_REPL = 4          /* report unfinished input as DIAL_INCOMPLETE */
+    DIAL_REPL = 4,         /* report unfinished input as DIAL_INCOMPLETE */
+    DIAL_AD_SOURCE = 8     /* print the functions grad generates, as dial-like
+                              source, on the output instead of running */
 };
 
 /* A new VM, or NULL when out of memory. */

@@ -28,6 +28,8 @@ static void usage(FILE *f)
           "  -             read the program from standard input\n"
           "  -e CODE       run CODE\n"
           "  --disasm      list the bytecode instead of running\n"
+          "  --ad-source   print the code grad generates (dial-like source) instead\n"
+          "                of running\n"
           "  --ad-stats    print the AD statistics (JSON) on stderr at the end\n"
           "  --help        show this help\n"
           "  --version     show the version\n",
@@ -89,6 +91,8 @@ int main(int argc, char **argv)
             return 0;
         } else if (strcmp(a, "--disasm") == 0) {
             flags |= DIAL_DISASM;
+        } else if (strcmp(a, "--ad-source") == 0) {
+            flags |= DIAL_AD_SOURCE;
         } else if (strcmp(a, "--ad-stats") == 0) {
             stats = 1;
         } else if (strcmp(a, "-e") == 0) {
@@ -129,7 +133,7 @@ int main(int argc, char **argv)
         rc = status(vm, dial_exec(vm, "-e", code, strlen(code), flags));
     else if (file)
         rc = status(vm, dial_exec_file(vm, file, flags));
-    else if (isatty(0) && !(flags & DIAL_DISASM))
+    else if (isatty(0) && !(flags & (DIAL_DISASM | DIAL_AD_SOURCE)))
         rc = repl(vm);
     else
         rc = status(vm, dial_exec_file(vm, "-", flags));

@@ -288,3 +288,49 @@ int val_matmul(Ctx *c, Value *dst, const Value *a, const Value *b)
     }
     return 0;
 }
+
+/* -- outer products ----------------------------------------------------------- */
+
+/* The data and length of an operand of outer, flattened. */
+static int flat(const Value *v, const double **d, int64_t *n)
+{
+    if (v->t == T_NUM) {
+        *d = &v->u.n;
+        *n = 1;
+        return 0;
+    }
+    if (v->t != T_ARR) return -1;
+    *d = v->u.a->d;
+    *n = v->u.a->n;
+    return 0;
+}
+
+int val_outer(Ctx *c, Value *dst, const Value *a, const Value *b, int add)
+{
+    const double *x, *y;
+    int64_t shape[2];
+    if (flat(a, &x, &shape[0]) || flat(b, &y, &shape[1]))
+        return ctx_err(c, "outer: expected arrays or numbers, got %s and %s", val_typename(a),
+                       val_typename(b));
+    /* dst += outer(a, b) as a rank-1 update in place: the adjoint of W @ h
+     * in a loop accumulates one per step */
+    if (add && dst->t == T_ARR && arr_writable(dst->u.a) && arr_sameshape(dst->u.a, 2, shape) &&
+        (a->t != T_ARR || owner_of(a->u.a) != owner_of(dst->u.a)) &&
+        (b->t != T_ARR || owner_of(b->u.a) != owner_of(dst->u.a))) {
+        for (int64_t i = 0; i < shape[0]; i++) axpy(dst->u.a->d + i * shape[1], x[i], y, shape[1]);
+        return 0;
+    }
+    Arr *r = arr_new(c, 2, shape);
+    if (!r) return -1;
+    for (int64_t i = 0; i < shape[0]; i++)
+        for (int64_t j = 0; j < shape[1]; j++) r->d[i * shape[1] + j] = x[i] * y[j];
+    Value o = val_arr(r);
+    if (!add) {
+        val_decref(c, dst);
+        *dst = o;
+        return 0;
+    }
+    int rc = val_binary(c, BIN_ADD, dst, dst, &o);
+    val_decref(c, &o);
+    return rc;
+}

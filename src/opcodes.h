@@ -47,6 +47,7 @@
     X(UNSITE)    /* R[a] = the record of b operands (tape.h)               */ \
     X(ACCR)      /* R[a] = R[a] + RK(b) summed to operand f>>4's shape in  \
                     the record R[c]                                        */ \
+    X(ADDOUTER)  /* R[a] = R[a] + outer(R[b], R[c]), in place when it can */ \
     X(TAKE)      /* R[a] = R[b]; R[b] = 0 (an adjoint taken)               */ \
     X(ADDTAKE)   /* R[a] += R[b]; R[b] = 0 (an adjoint handed on)          */ \
     X(FUSED)     /* R[a] = kernel c over its leaf registers, then skip the  \

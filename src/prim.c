@@ -12,3 +12,9 @@ const char *const prim_unname[UN__N] = {
     PRIM_UNARY(X)
 #undef X
 };
+
+const char *const prim_binsym[BIN__N] = {
+    [BIN_ADD] = "+", [BIN_SUB] = "-", [BIN_MUL] = "*", [BIN_DIV] = "/",
+    [BIN_MOD] = "%", [BIN_POW] = "^", [BIN_EQ] = "==", [BIN_NE] = "!=",
+    [BIN_LT] = "<", [BIN_LE] = "<=", [BIN_GT] = ">", [BIN_GE] = ">=",
+};

@@ -33,5 +33,7 @@ enum {
 
 extern const char *const prim_binname[BIN__N]; /* "add", "sub", ... */
 extern const char *const prim_unname[UN__N];   /* "neg", "not", "exp", ... */
+/* the operator's symbol ("+", "=="), NULL for primitives written as calls */
+extern const char *const prim_binsym[BIN__N];
 
 #endif

@@ -740,6 +740,9 @@ static int execute(Vm *vm, int depth0, Value *result)
                 if (rc) goto error;
             }
         } vmbreak;
+        vmcase(OP_ADDOUTER) {
+            if (val_outer(ctx, RA, &R[i->u.bc.b], &R[i->u.bc.c], 1)) goto error;
+        } vmbreak;
         vmcase(OP_ADDTAKE) {
             Value *a = RA, *b = RB;
             if (a->t == T_NUM && b->t == T_NUM) {

@@ -68,6 +68,7 @@ typedef struct Vm {
     RuleRef *rules;
     int nrules, rulecap;
     int rules_loaded;
+    Sbuf *adsrc;           /* when set, grad appends the source it generates */
 } Vm;
 
 Vm *vm_new(void);
