@@ -114,7 +114,11 @@ typedef struct Ad {
     int npos, poscap;
     struct Read *read;     /* where the reverse reads each variable */
     int nread, readcap;
+    struct Read *pre;      /* statements pass 3 adds: the site they precede */
+    int npre, precap;
     int cur;               /* the statement being analysed (index in pos) */
+    const Node *blk;       /* its block, and its index there */
+    int blkat;
     int loops;             /* loop nesting while lowering */
     int returns;           /* `return`s lowered into the return flag */
     int jumps;             /* breaks/continues lowered in the current loop */
@@ -752,6 +756,8 @@ static int pos_of(const Ad *a, const Node *s)
 {
     for (int i = 0; i < a->npos; i++)
         if (a->pos[i].s == s) return i;
+    for (int i = 0; i < a->npre; i++)
+        if ((const Node *)a->pre[i].var == s) return a->pre[i].at;
     return -1;
 }
 
@@ -1001,6 +1007,33 @@ static int assigned(const Ad *a, const char *v)
     return 0;
 }
 
+/* A variable holding, at the current statement, a value of v's shape, so a
+ * rule's shape(v) keeps no computed temporary alive (it then fuses into its
+ * one use): v itself, a variable the function never assigns (a parameter)
+ * or a view read earlier in the same block, when their shape classes
+ * agree. */
+static Node *shape_source(Ad *a, const Node *v)
+{
+    const char *cls = shape_class(a, v->str, a->cur, 0);
+    if (!cls || strcmp(cls, "num") == 0) return copy(a, v);
+    const char *c;
+    char base[256];
+    size_t n = strcspn(cls, "@");
+    if (n < sizeof base && cls[n]) {
+        memcpy(base, cls, n);
+        base[n] = 0;
+        if (!assigned(a, base) && (c = shape_class(a, base, a->cur, 0)) && strcmp(c, cls) == 0)
+            return name(a, arena_strdup(a->ar, base, n));
+    }
+    for (int i = 0; a->blk && i < a->blkat; i++) {
+        const Node *s = a->blk->k[i];
+        if (!s || s->kind != N_ASSIGN || s->k[0]->kind != N_NAME || s->k[1]->kind != N_INDEX) continue;
+        const char *t = s->k[0]->str;
+        if ((c = shape_class(a, t, a->cur, 0)) && strcmp(c, cls) == 0) return name(a, t);
+    }
+    return copy(a, v);
+}
+
 /* The instantiated copy of rule statement e; NULL drops it (the adjoint of
  * an inactive operand). Primal reads are added to the needed set. */
 static Node *inst(Ad *a, Inst *in, const Node *e)
@@ -1022,7 +1055,7 @@ static Node *inst(Ad *a, Inst *in, const Node *e)
             assigned(a, in->args[p]->str)) {
             const char *t = fresh(a, "$shape", NULL);
             names_add(&a->vars, t);
-            add(a, in->pre, set(a, t, call1(a, e->k[0]->str, copy(a, in->args[p]))));
+            add(a, in->pre, set(a, t, call1(a, e->k[0]->str, shape_source(a, in->args[p]))));
             need(a, t);
             return name(a, t);
         }
@@ -1165,8 +1198,15 @@ static void needs(Ad *a, Node *b)
         for (int j = 0; j < nargs; j++) any |= varied_leaf(a, args[j]);
         if (kind == K_PRIM && any) {
             Node *pre = block(a);
+            a->blk = b;
+            a->blkat = i;
             need_prim(a, s, prim, args, nargs, pre);
             for (int j = 0; pre && j < pre->n; j++) {   /* before s */
+                Read *r = grow(&a->pre, &a->npre, &a->precap, sizeof(Read));
+                if (r) {
+                    r->var = (const char *)pre->k[j];
+                    r->at = a->cur;
+                }
                 add(a, b, pre->k[j]);
                 memmove(b->k + i + 1, b->k + i, (size_t)(b->n - 1 - i) * sizeof *b->k);
                 b->k[i++] = pre->k[j];
@@ -1826,6 +1866,268 @@ static void release(Ad *a, Node *fnbody)
     free(c.defs);
 }
 
+/* -- forwarding adjoints ---------------------------------------------------- */
+
+/* The reverse sweep reverses three-address code, one statement at a time:
+ * a temporary's adjoint is accumulated by its one use, then taken where the
+ * temporary was computed:
+ *
+ *     if %nz(dy1) { d't = d't + E }   ...   dy2 = %take(d't)
+ *     if %nz(dy2) { BODY }
+ *
+ * When nothing in between conflicts, `dy2 = E; BODY` moves to where E was
+ * added, so the adjoint chain of an expression becomes nested expressions
+ * again, which simplify() substitutes and the compiler fuses. Inside the
+ * %nz(dy1) guard dy2's own guard is dropped: an adjoint computed from a
+ * nonzero one has its primal's shape, so BODY's rules accept it (not a
+ * part of a tuple's adjoint, which may still be 0). */
+
+/* Is s an accumulation into a name n (`n = n + e`, `n = %mat(n, x)`,
+ * `n[i] += e`)? Sets *n. */
+static int is_acc(const Node *s, const char **n)
+{
+    if (s->kind != N_ASSIGN) return 0;
+    const Node *t = s->k[0], *v = s->k[1];
+    if (t->kind == N_INDEX) {
+        while (t->kind == N_INDEX) t = t->k[0];
+        *n = t->str;
+        return s->op == BIN_ADD && t->kind == N_NAME;
+    }
+    *n = t->str;
+    if (v->kind == N_BINOP && v->op == BIN_ADD && v->k[0]->kind == N_NAME)
+        return strcmp(v->k[0]->str, t->str) == 0 && !ast_mentions(v->k[1], t->str);
+    return v->kind == N_CALL && v->n == 3 && strcmp(v->k[0]->str, "%mat") == 0 &&
+           v->k[1]->kind == N_NAME && strcmp(v->k[1]->str, t->str) == 0 && !ast_mentions(v->k[2], t->str);
+}
+
+/* Does e read n other than by accumulating into it? */
+static int reads_beyond_acc(const Node *e, const char *n)
+{
+    if (!e) return 0;
+    const char *m;
+    if (is_acc(e, &m) && strcmp(m, n) == 0) {
+        const Node *t = e->k[0], *v = e->k[1];
+        if (t->kind != N_INDEX) return 0;      /* is_acc checked the value */
+        for (; t->kind == N_INDEX; t = t->k[0])
+            for (int j = 1; j < t->n; j++)
+                if (ast_mentions(t->k[j], n)) return 1;
+        return ast_mentions(v, n);
+    }
+    if (e->kind == N_NAME) return strcmp(e->str, n) == 0;
+    for (int i = 0; i < e->n; i++)
+        if (reads_beyond_acc(e->k[i], n)) return 1;
+    return 0;
+}
+
+/* The names e's statements assign (*acc: by accumulating). */
+static void assigned_names(const Node *e, Names *set, Names *acc)
+{
+    if (!e) return;
+    const char *n;
+    if (is_acc(e, &n)) names_add(acc, n);
+    else if (e->kind == N_ASSIGN) names_add(set, target_name(e)->str);
+    if (e->kind == N_MASSIGN)
+        for (int i = 0; i + 1 < e->n; i++) names_add(set, e->k[i]->str);
+    if (takes(e))
+        for (int i = 1; i < e->n; i++)
+            if (e->k[i]->kind == N_NAME) names_add(set, e->k[i]->str);
+    if (e->kind == N_FOR && e->str) names_add(set, e->str);
+    for (int i = 0; i < e->n; i++) assigned_names(e->k[i], set, acc);
+}
+
+/* Can x run before y instead of after (both are statement lists)? Only
+ * accumulations into the same adjoint may meet, which commute. */
+static int commute(const Node *x, const Node *y)
+{
+    Names set[2] = {{0}}, acc[2] = {{0}};
+    assigned_names(x, &set[0], &acc[0]);
+    assigned_names(y, &set[1], &acc[1]);
+    int ok = 1;
+    for (int s = 0; s < 2 && ok; s++) {
+        const Node *other = s ? x : y;
+        for (int i = 0; i < set[s].n && ok; i++) ok = !ast_mentions(other, set[s].s[i]);
+        for (int i = 0; i < acc[s].n && ok; i++) ok = !reads_beyond_acc(other, acc[s].s[i]);
+    }
+    for (int s = 0; s < 2; s++) {
+        free(set[s].s);
+        free(acc[s].s);
+    }
+    return ok;
+}
+
+/* Code that may move: builtins, and the intrinsics that only compute (the
+ * tape's %pop, %unsite, ... and calls of generated code must keep their
+ * order). */
+static int movable(const Node *e)
+{
+    if (!e) return 1;
+    if (e->kind == N_CALL) {
+        const char *f = e->k[0]->kind == N_NAME ? e->k[0]->str : "";
+        static const char *const ok[] = {"%take", "%nz", "%mat", "%reduce_to", "%addtake", NULL};
+        int fine = f[0] != '%' && builtin_find(f) >= 0 && strcmp(f, "print") != 0 &&
+                   strcmp(f, "save") != 0 && strcmp(f, "load") != 0;
+        for (int i = 0; ok[i]; i++) fine |= strcmp(f, ok[i]) == 0;
+        if (!fine) return 0;
+    }
+    for (int i = 0; i < e->n; i++)
+        if (!movable(e->k[i])) return 0;
+    return 1;
+}
+
+static int mentions_count(const Node *e, const char *n)
+{
+    if (!e) return 0;
+    if (e->kind == N_NAME) return strcmp(e->str, n) == 0;
+    if (e->kind == N_ASSIGN && e->k[0]->kind == N_NAME && strcmp(e->k[0]->str, n) == 0 &&
+        e->k[1]->kind == N_NUM && e->k[1]->num == 0)
+        return 0;                       /* a reset */
+    int c = 0;
+    for (int i = 0; i < e->n; i++) c += mentions_count(e->k[i], n);
+    return c;
+}
+
+/* The place of the accumulation `d = d + E` in statements b[0..end): the
+ * blocks and indices from b down, depth returned (0: not found, -1: more
+ * than one). guarded: the innermost if on the way tests %nz. */
+#define FWD_DEPTH 32
+typedef struct Path {
+    Node *blk[FWD_DEPTH];
+    int at[FWD_DEPTH];
+    int guarded;
+} Path;
+
+static int find_acc(Node *b, int end, const char *d, Path *p, int depth)
+{
+    int found = 0;
+    for (int i = 0; i < end && depth < FWD_DEPTH; i++) {
+        Node *s = b->k[i];
+        const char *n;
+        if (!s || !ast_mentions(s, d)) continue;
+        if (found) return -1;
+        Path q = *p;
+        q.blk[depth] = b;
+        q.at[depth] = i;
+        if (is_acc(s, &n) && strcmp(n, d) == 0 && s->k[0]->kind == N_NAME && s->k[1]->kind == N_BINOP) {
+            q.guarded = 0;
+            found = depth + 1;
+        } else if (s->kind == N_IF && !s->k[2] && !ast_mentions(s->k[0], d)) {
+            found = find_acc(s->k[1], s->k[1]->n, d, &q, depth + 1);
+            const Node *c = s->k[0];
+            if (found == depth + 2)
+                q.guarded = c->kind == N_CALL && c->n == 2 && strcmp(c->k[0]->str, "%nz") == 0;
+        } else if (s->kind == N_BLOCK) {
+            found = find_acc(s, s->n, d, &q, depth + 1);
+        } else {
+            return -1;
+        }
+        if (found <= 0) return -1;
+        *p = q;
+    }
+    return found;
+}
+
+/* Statements strictly between the accumulation at path p (depth n) and
+ * statement `end` of the outermost block, in a scratch block. */
+static Node *between(Ad *a, const Path *p, int n, int end)
+{
+    Node *w = block(a);
+    for (int k = n - 1; k >= 0; k--) {
+        int stop = k == 0 ? end : p->blk[k]->n;
+        for (int i = p->at[k] + 1; i < stop; i++) add(a, w, p->blk[k]->k[i]);
+    }
+    return w;
+}
+
+static void rename_all(Ad *a, Node *e, const char *n, const Node *v)
+{
+    for (int i = 0; e && i < e->n; i++) {
+        Node *k = e->k[i];
+        if (k && k->kind == N_NAME && strcmp(k->str, n) == 0) e->k[i] = copy(a, v);
+        else rename_all(a, k, n, v);
+    }
+}
+
+/* Splice statements into block b at index i, replacing b->k[i]. */
+static void splice(Ad *a, Node *b, int i, Node *with)
+{
+    int n = with->n;
+    Node **tail = malloc(sizeof(Node *) * (size_t)(b->n - i - 1 + 1));
+    if (!tail) return;
+    int nt = b->n - i - 1;
+    memcpy(tail, b->k + i + 1, (size_t)nt * sizeof *tail);
+    b->n = i;
+    for (int j = 0; j < n; j++) add(a, b, with->k[j]);
+    for (int j = 0; j < nt; j++) add(a, b, tail[j]);
+    free(tail);
+}
+
+static int has_index(const Node *e)
+{
+    if (!e || e->kind == N_INDEX) return e != NULL;
+    for (int i = 0; i < e->n; i++)
+        if (has_index(e->k[i])) return 1;
+    return 0;
+}
+
+static int forward_block(Ad *a, Node *b, Node *fnbody)
+{
+    int changed = 0;
+    for (int i = 0; i < b->n; i++) {
+        Node *s = b->k[i];
+        if (!s) continue;
+        for (int j = 0; j < s->n; j++)
+            if (s->k[j] && s->k[j]->kind == N_BLOCK) changed |= forward_block(a, s->k[j], fnbody);
+        if (s->kind == N_BLOCK) changed |= forward_block(a, s, fnbody);
+    }
+    for (int i = 1; i + 1 < b->n; i++) {
+        Node *s = b->k[i], *g = b->k[i + 1];
+        if (!s || !g || s->kind != N_ASSIGN || s->k[0]->kind != N_NAME || s->k[1]->kind != N_CALL ||
+            s->k[1]->n != 2 || strcmp(s->k[1]->k[0]->str, "%take") != 0 || s->k[1]->k[1]->kind != N_NAME)
+            continue;
+        const char *dy = s->k[0]->str, *d = s->k[1]->k[1]->str;
+        const Node *c = g->k[0];
+        if (g->kind != N_IF || g->k[2] || c->kind != N_CALL || c->n != 2 || strcmp(c->k[0]->str, "%nz") != 0 ||
+            c->k[1]->kind != N_NAME || strcmp(c->k[1]->str, dy) != 0 || dy[0] != '$')
+            continue;
+        if (mentions_count(fnbody, d) != 3 || mentions_count(fnbody, dy) != 1 + mentions_count(g->k[1], dy) + 1)
+            continue;
+        Path p;
+        int n = find_acc(b, i, d, &p, 0);
+        if (n <= 0) continue;
+        Node *acc = p.blk[n - 1]->k[p.at[n - 1]];
+        Node *e = acc->k[1]->k[1];
+        Node *moved = block(a);
+        add(a, moved, add(a, node(a, N_EXPR), e));
+        add(a, moved, g->k[1]);
+        if (!movable(moved) || !commute(moved, between(a, &p, n, i))) continue;
+        Node *with = block(a);
+        Node *body = g->k[1];
+        /* a tuple's adjoint may be nonzero with a part still 0 */
+        if (has_index(e)) p.guarded = 0;
+        if (p.guarded && (e->kind == N_NAME || e->kind == N_NUM)) {
+            rename_all(a, body, dy, e);
+            for (int j = 0; j < body->n; j++) add(a, with, body->k[j]);
+        } else if (p.guarded) {
+            add(a, with, set(a, dy, e));
+            for (int j = 0; j < body->n; j++) add(a, with, body->k[j]);
+        } else {
+            add(a, with, set(a, dy, e));
+            add(a, with, g);
+        }
+        drop(b, i + 1);                 /* first: the splice may be into b */
+        drop(b, i);
+        splice(a, p.blk[n - 1], p.at[n - 1], with);
+        i--;
+        changed = 1;
+    }
+    return changed;
+}
+
+static void forward_adjoints(Ad *a, Node *fnbody)
+{
+    for (int round = 0; round < 64 && forward_block(a, fnbody, fnbody); round++) {}
+}
+
 /* -- functions ------------------------------------------------------------ */
 
 static void reset(Ad *a)
@@ -1839,9 +2141,11 @@ static void reset(Ad *a)
     free(a->vars.s);
     free(a->pos);
     free(a->read);
+    free(a->pre);
     a->pos = NULL;
     a->read = NULL;
-    a->npos = a->poscap = a->nread = a->readcap = 0;
+    a->pre = NULL;
+    a->npos = a->poscap = a->nread = a->readcap = a->npre = a->precap = 0;
     a->reg = NULL;
     a->site = NULL;
     a->nreg = a->regcap = a->nsite = a->sitecap = 0;
@@ -1869,6 +2173,7 @@ static void collect_vars(Names *vs, const Node *e);
 
 static Node *finish(Ad *a, Node *body, const Node *fn, const Node *self, int rev)
 {
+    if (rev) forward_adjoints(a, body);
     simplify(a, body);
     release(a, body);
     Names vs = {0};
@@ -1945,7 +2250,8 @@ static int build_pair(Ad *a, const Node *fn, unsigned mask)
     memset(&sub.vars, 0, sizeof sub.vars);
     sub.pos = NULL;
     sub.read = NULL;
-    sub.npos = sub.poscap = sub.nread = sub.readcap = 0;
+    sub.pre = NULL;
+    sub.npos = sub.poscap = sub.nread = sub.readcap = sub.npre = sub.precap = 0;
     sub.returns = sub.loops = sub.jumps = 0;
     sub.brk = sub.cnt = NULL;
     Ad *b = &sub;
