@@ -350,6 +350,10 @@ static void un_kernel(int op, double *o, const double *x, int64_t n)
     switch (op) { PRIM_UNARY(UN_CASE) }
 }
 
+void arr_add_into(double *o, const double *x, int64_t n) { BLOCKED(o[i] + x[i]); }
+
+int arr_shares(const Arr *a, const Arr *b) { return owner_of(a) == owner_of(b); }
+
 /* dst[...] = src[...], or += when `add`, over a non-empty shape with the
  * given strides (src strides may be 0 to broadcast). The two must not
  * overlap. */
@@ -363,7 +367,7 @@ static void store_strided(double *dst, const int64_t *dst_st, const double *src,
         double *o = dst + l.off[0];
         const double *x = src + l.off[1];
         if (add && s0 == 1 && s1 == 1)
-            BLOCKED(o[i] + x[i]);
+            arr_add_into(o, x, n);
         else if (add && s0 == 1 && s1 == 0)
             BLOCKED(o[i] + *x);
         else if (add)
@@ -672,6 +676,29 @@ int val_index(Ctx *c, Value *out, const Value *target, const Idx *ix, int n)
     return 0;
 }
 
+/* Copy on write: the array in *target, made the only user of its data. */
+static int writable(Ctx *c, Value *target)
+{
+    if (arr_writable(target->u.a)) return 0;
+    Arr *cp = arr_copy(c, target->u.a);
+    if (!cp) return -1;
+    arr_decref(c, target->u.a);
+    target->u.a = cp;
+    return 0;
+}
+
+int val_region(Ctx *c, Value *target, const Idx *ix, int n, int nd, const int64_t *shape, double **d)
+{
+    Sel s;
+    if (target->t != T_ARR || select_region(c, target->u.a, ix, n, &s)) return 0;
+    if (!s.contig || s.nd != nd || s.n == 0) return 0;
+    for (int k = 0; k < nd; k++)
+        if (s.shape[k] != shape[k]) return 0;
+    if (writable(c, target)) return -1;
+    *d = target->u.a->d + s.off;
+    return 1;
+}
+
 static int store(Ctx *c, Value *target, const Idx *ix, int n, const Value *v, int add)
 {
     if (target->t == T_TUPLE) return ctx_err(c, "tuples cannot be modified");
@@ -695,12 +722,7 @@ static int store(Ctx *c, Value *target, const Idx *ix, int n, const Value *v, in
                        shape_text(&t1, x.nd, x.shape), shape_text(&t2, s.nd, s.shape));
     }
     if (s.n == 0) return 0;
-    if (!arr_writable(target->u.a)) {
-        Arr *cp = arr_copy(c, target->u.a);
-        if (!cp) return -1;
-        arr_decref(c, target->u.a);
-        target->u.a = cp;
-    }
+    if (writable(c, target)) return -1;
     /* A value still sharing the target's data (x[::-1] = x with x unshared)
      * is read as it was before the store: copy it first. */
     Value tmp = val_nil();

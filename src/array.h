@@ -102,6 +102,10 @@ double arr_sum(const double *a, int64_t n);
 void arr_binop_run(int op, double *o, const double *x, int64_t sx, const double *y, int64_t sy,
                    int64_t n);
 void arr_unop_run(int op, double *o, const double *x, int64_t n);
+/* o[i] += x[i], i < n */
+void arr_add_into(double *o, const double *x, int64_t n);
+/* Whether a and b are views of the same data. */
+int arr_shares(const Arr *a, const Arr *b);
 
 /* -- value-level operations used by the VM ------------------------------ */
 /* Numbers and arrays mix freely; any other type is an error naming it. */
@@ -136,6 +140,13 @@ typedef struct Idx {
     double start, stop, step;
     unsigned char has_start, has_stop, has_step;
 } Idx;
+
+/* The region target[ix] for writing in place: when target is an array and
+ * the region is one run of memory with the given shape, makes target
+ * writable (copy on write), sets *d to the region's first element and
+ * returns 1; else returns 0 (the ordinary store reports any error); -1
+ * when out of memory. */
+int val_region(Ctx *c, Value *target, const Idx *ix, int n, int nd, const int64_t *shape, double **d);
 
 /* target[ix...] for arrays (views where contiguous) and tuples. */
 int val_index(Ctx *c, Value *out, const Value *target, const Idx *ix, int n);

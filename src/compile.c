@@ -70,6 +70,8 @@ typedef struct C {
     int *leafreg;          /* a leaf may hold a kernel of its own) and the */
     int nleaf, leafcap;    /* registers holding them */
     int fallback;          /* compiling a kernel's fallback: no fusion */
+    const Node *into;      /* a value stored by `x[...] = e` or `+=`: its */
+    int into_target, into_pat, into_flags;   /* kernel may write x itself */
 } C;
 
 /* -- errors ------------------------------------------------------------ */
@@ -859,8 +861,9 @@ static int fuse_to(C *c, const Node *e, int reg, const char *var)
         reduce = KR_SUM;
         body = e->k[1];
     }
+    int into = e == c->into && !reduce;
     int nops = count_elem(c, body);
-    if (nops < (reduce ? 1 : 2) || nops > FUSE_MAXOPS) return 0;
+    if (nops < (reduce || into ? 1 : 2) || nops > FUSE_MAXOPS) return 0;
     Proto *p = c->fs->p;
     Kernel *ks = realloc(p->kern, (size_t)(p->nkern + 1) * sizeof *ks);
     if (!ks) {
@@ -896,6 +899,10 @@ static int fuse_to(C *c, const Node *e, int reg, const char *var)
     }
     Loc keep = c->at;
     c->at = e->loc;
+    /* FUSEDIDX runs the kernel into the store's region and then skips
+     * FUSED, the fallback and the SETINDEX that follow */
+    if (into) emit(c, OP_FUSEDIDX, c->into_flags, c->into_target, c->into_pat, kidx);
+    c->into = NULL;
     int pc = emit(c, OP_FUSED, 0, reg, 0, kidx);
     c->at = keep;
     c->fallback = 1;                   /* the ordinary code, over the leaves */
@@ -1058,6 +1065,48 @@ static void store_index(C *c, const Node *t, int val, int add)
     fs->freereg = save;
 }
 
+/* Are e's index items numbers or locals (so evaluating them before the
+ * value changes nothing)? */
+static int plain_items(C *c, const Node *e)
+{
+    double x;
+    for (int i = 1; i < e->n; i++) {
+        const Node *it = e->k[i];
+        for (int j = 0; j < (it->kind == N_SLICE ? 3 : 1); j++) {
+            const Node *p = it->kind == N_SLICE ? it->k[j] : it;
+            if (p && !fold(p, &x) && local_reg(c, p) < 0) return 0;
+        }
+    }
+    return 1;
+}
+
+/* `x[items] = e` or `+= e` with x a local and e elementwise: the items
+ * first, then e with a kernel that may write straight into x's region
+ * (FUSEDIDX), else the ordinary SETINDEX. Returns 0 when not of that form. */
+static int store_fused(C *c, const Node *t, const Node *v, int add)
+{
+    Fs *fs = c->fs;
+    int target;
+    if (t->kind != N_INDEX || t->k[0]->kind != N_NAME || single_int_index(t) || !plain_items(c, t) ||
+        resolve(c, t->k[0]->str, &target) != V_LOCAL || count_elem(c, v) < 1 || c->fallback)
+        return 0;
+    int first = fs->freereg;
+    int pat = index_items(c, t, first);
+    int val = reg_alloc(c);
+    c->into = v;
+    c->into_target = target;
+    c->into_pat = pat;
+    c->into_flags = add ? F_ADD : 0;
+    expr_to(c, v, val);
+    c->into = NULL;
+    Loc keep = c->at;
+    c->at = t->loc;
+    emit(c, OP_SETINDEX, add ? F_ADD : 0, target, first, pat);
+    c->at = keep;
+    fs->freereg = nactive(fs);
+    return 1;
+}
+
 static void assign(C *c, const Node *s)
 {
     Fs *fs = c->fs;
@@ -1065,6 +1114,7 @@ static void assign(C *c, const Node *s)
     const Node *v = s->k[1];
     Node op;
     Node *kids[2];
+    if ((s->op == BIN_ADD || s->op < 0) && store_fused(c, t, v, s->op == BIN_ADD)) return;
     if (s->op == BIN_ADD && t->kind == N_INDEX && t->k[0]->kind == N_NAME) {
         int r = reg_alloc(c);          /* x[i] += e adds in place */
         expr_to(c, v, r);

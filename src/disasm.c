@@ -79,6 +79,11 @@ static void operands(Sbuf *b, const Proto *p, int pc)
         sb_printf(b, " %c%d", i->f & F_GLOBAL ? 'g' : 'r', a);
         pattern(b, p, y);
         return;
+    case OP_FUSEDIDX:
+        sb_printf(b, " r%d", a);
+        pattern(b, p, x);
+        sb_printf(b, " %s kernel %d", i->f & F_ADD ? "+=" : "=", y);
+        return;
     case OP_SETINDEX1:
         sb_printf(b, " %c%d r%d r%d", i->f & F_GLOBAL ? 'g' : 'r', a, x, y);
         return;

@@ -189,3 +189,29 @@ int fuse_run(Ctx *c, const Kernel *k, const Value *R, Value *dst)
     }
     return 1;
 }
+
+int fuse_into(Ctx *c, const Kernel *k, const Value *R, Value *target, const Idx *ix, int n, int add)
+{
+    const Arr *shape = common_shape(k, R);
+    if (!shape || k->reduce != KR_NONE) return 0;
+    for (int i = 0; i < k->nleaf; i++) {
+        const Value *v = &R[k->leafreg[i]];
+        if (v->t == T_ARR && arr_shares(v->u.a, target->u.a)) return 0;
+    }
+    double *d;
+    int rc = val_region(c, target, ix, n, shape->nd, shape->shape, &d);
+    if (rc <= 0) return rc;
+    Slot slots[2 * FUSE_MAXOPS + 2];
+    Run r = {k, R, slots, scratch(c, (size_t)k->nops * FUSE_WIDE)};
+    if (!r.buf) return ctx_err(c, "out of memory");
+    for (int i = 0; i < k->nconst; i++) {
+        slots[k->nleaf + i].p = NULL;
+        slots[k->nleaf + i].s = k->konst[i];
+    }
+    for (int64_t lo = 0; lo < shape->n; lo += FUSE_WIDE) {
+        int64_t m = shape->n - lo < FUSE_WIDE ? shape->n - lo : FUSE_WIDE;
+        if (add) arr_add_into(d + lo, eval_block(&r, lo, m, NULL), m);
+        else eval_block(&r, lo, m, d + lo);
+    }
+    return 1;
+}

@@ -53,4 +53,12 @@ void kernel_free(Kernel *k);
  * changed), -1 on error (ctx->msg). */
 int fuse_run(Ctx *c, const Kernel *k, const Value *R, Value *dst);
 
+/* Run k straight into the region target[ix] (`add`: adding to it), for
+ * `x[...] = e` and `x[...] += e`: when the region is one run of memory of
+ * the operands' shape and no operand shares x's memory. Returns 1 when it
+ * ran, 0 when the ordinary path must run, -1 on error. */
+struct Idx;
+int fuse_into(Ctx *c, const Kernel *k, const Value *R, Value *target, const struct Idx *ix, int n,
+              int add);
+
 #endif

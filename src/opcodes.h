@@ -50,6 +50,9 @@
     X(ADDOUTER)  /* R[a] = R[a] + outer(R[b], R[c]), in place when it can */ \
     X(TAKE)      /* R[a] = R[b]; R[b] = 0 (an adjoint taken)               */ \
     X(ADDTAKE)   /* R[a] += R[b]; R[b] = 0 (an adjoint handed on)          */ \
+    X(FUSEDIDX)  /* R[a][items of pattern b] = (F_ADD: +=) kernel c, then  \
+                    skip the FUSED, its fallback and the SETINDEX that     \
+                    follow; if it cannot, fall through                     */ \
     X(FUSED)     /* R[a] = kernel c over its leaf registers, then skip the  \
                     kernel's fallback; if it cannot run, fall through      */
 

@@ -698,6 +698,18 @@ static int execute(Vm *vm, int depth0, Value *result)
                 if (rc) goto error;
             }
         } vmbreak;
+        vmcase(OP_FUSEDIDX) {
+            const Kernel *k = &fr->p->kern[i->u.bc.c];
+            Idx ix[DIAL_MAXDIM];
+            int n, v;
+            /* anything unusual (bad items included) is left to the
+             * ordinary code, which reports it */
+            if (RA->t == T_ARR && !get_items(ctx, fr->p, i->u.bc.b, R, ix, &n, &v)) {
+                int rc = fuse_into(ctx, k, R, RA, ix, n, i->f & F_ADD);
+                if (rc < 0) goto error;
+                if (rc) pc += k->skip + 2;
+            }
+        } vmbreak;
         vmcase(OP_FUSED) {
             /* numbers only (scalar code) take the ordinary path at once */
             const Kernel *k = &fr->p->kern[i->u.bc.c];
