@@ -232,13 +232,9 @@ static int grow(ro_state *st)
 {
     int64_t cap = st->cap ? 2 * st->cap : 16;
     if (cap > st->s) cap = st->s;
-    int64_t *p = realloc(st->pos, (size_t)cap * sizeof *p);
-    if (p) st->pos = p;
-    int64_t *l = realloc(st->lvl, (size_t)cap * sizeof *l);
-    if (l) st->lvl = l;
-    int64_t *ph = realloc(st->phys, (size_t)cap * sizeof *ph);
-    if (ph) st->phys = ph;
-    if (!p || !l || !ph) return -1;
+    ro_snap *p = realloc(st->snap, (size_t)cap * sizeof *p);
+    if (!p) return -1;
+    st->snap = p;
     st->cap = cap;
     return 0;
 }
@@ -255,9 +251,7 @@ int ro_init(ro_state *st, int64_t s)
 
 void ro_free(ro_state *st)
 {
-    free(st->pos);
-    free(st->lvl);
-    free(st->phys);
+    free(st->snap);
     free(st->fr);
     free(st->held);
     free(st->subpos);
@@ -272,8 +266,8 @@ static int64_t dispensable(const ro_state *st, int64_t lvl)
 {
     int64_t m = lvl;
     for (int64_t k = st->used - 1; k >= 1; k--) {
-        if (st->lvl[k] < m) return k;
-        if (st->lvl[k] > m) m = st->lvl[k];
+        if (st->snap[k].lvl < m) return k;
+        if (st->snap[k].lvl > m) m = st->snap[k].lvl;
     }
     return -1;
 }
@@ -288,16 +282,12 @@ static int64_t add_snapshot(ro_state *st, int64_t lvl)
     } else {
         int64_t k = dispensable(st, lvl);
         if (k < 0) return -1;
-        slot = st->phys[k];
-        size_t rest = (size_t)(st->used - k - 1);
-        memmove(st->pos + k, st->pos + k + 1, rest * sizeof *st->pos);
-        memmove(st->lvl + k, st->lvl + k + 1, rest * sizeof *st->lvl);
-        memmove(st->phys + k, st->phys + k + 1, rest * sizeof *st->phys);
+        slot = st->snap[k].slot;
+        memmove(st->snap + k, st->snap + k + 1, (size_t)(st->used - k - 1) * sizeof *st->snap);
         st->used--;
     }
-    st->pos[st->used] = st->t;
-    st->lvl[st->used] = lvl;
-    st->phys[st->used++] = slot;
+    ro_snap sn = {st->t, lvl, slot};
+    st->snap[st->used++] = sn;
     return slot;
 }
 
@@ -331,7 +321,7 @@ int ro_end(ro_state *st)
     st->subpos = malloc((size_t)room * sizeof *st->subpos);
     st->submap = malloc((size_t)room * sizeof *st->submap);
     if (!st->held || !st->subpos || !st->submap) return -1;
-    for (int64_t k = 0; k < st->used; k++) st->held[st->phys[k]] = 1;
+    for (int64_t k = 0; k < st->used; k++) st->held[st->snap[k].slot] = 1;
     return 0;
 }
 
@@ -340,10 +330,10 @@ int ro_end(ro_state *st)
  * the snapshot's slot and s - j - 1 slots no earlier snapshot holds. */
 static void start_segment(ro_state *st)
 {
-    int64_t j = st->used - 1, lo = st->pos[j], hi = st->seg_end;
+    int64_t j = st->used - 1, lo = st->snap[j].pos, hi = st->seg_end;
     int64_t slots = st->s - j, len = hi - lo;
     if (slots > len) slots = len;
-    st->submap[0] = st->phys[j];
+    st->submap[0] = st->snap[j].slot;
     int64_t q = 0;
     for (int64_t k = 1; k < slots; k++) {
         while (q < st->cap && st->held[q]) q++;
@@ -359,8 +349,8 @@ rv_action ro_next(ro_state *st)
     if (st->phase == 1) {
         st->phase = 2;
         st->seg_end = n - 1;
-        if (st->used > 0 && st->pos[st->used - 1] == n - 1) {
-            int64_t slot = st->phys[--st->used];
+        if (st->used > 0 && st->snap[st->used - 1].pos == n - 1) {
+            int64_t slot = st->snap[--st->used].slot;
             st->held[slot] = 0;
             return act(RV_FREE, n - 1, 0, slot, 0);
         }
@@ -378,7 +368,7 @@ rv_action ro_next(ro_state *st)
         rv_action a = rv_next(&st->sub);
         if (a.kind != RV_END) return a;
         st->in_sub = 0;
-        st->held[st->phys[--st->used]] = 0;
-        st->seg_end = st->pos[st->used];
+        st->held[st->snap[--st->used].slot] = 0;
+        st->seg_end = st->snap[st->used].pos;
     }
 }

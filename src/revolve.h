@@ -127,10 +127,14 @@ typedef struct {
 } ro_frame;
 
 typedef struct {
+    int64_t pos, lvl, slot; /* the state x_pos, its level, its slot */
+} ro_snap;
+
+typedef struct {
     int64_t s;            /* slots */
     int64_t t;            /* steps run so far: the state is x_t */
     int64_t used, cap;    /* snapshots alive; room in the arrays */
-    int64_t *pos, *lvl, *phys; /* per snapshot, in order of position */
+    ro_snap *snap;        /* the snapshots, in order of position */
     ro_frame *fr;         /* the plan: the stack of unfinished processes */
     int64_t depth, frcap;
     int64_t next_t, next_lvl; /* the next planned store */

@@ -210,13 +210,7 @@ static int run(view *v, int online)
 int dial_schedule(FILE *out, long long n, long long s, int online)
 {
     if (!out || n < 0 || n > SCHEDULE_MAX_N || s < 1) return DIAL_ERROR_USAGE;
-    view v;
-    memset(&v, 0, sizeof v);
-    v.out = out;
-    v.n = n;
-    v.s = s;
-    v.done = n;
-    v.room = s < n + 1 ? s : n + 1;
+    view v = {.out = out, .n = n, .s = s, .done = n, .room = s < n + 1 ? s : n + 1};
     v.per = n > PICTURE_MAX_N ? 0 : n <= PICTURE_COLS ? 1 : (n + PICTURE_COLS - 1) / PICTURE_COLS;
     v.evals = calloc((size_t)n + 1, sizeof *v.evals);
     v.held = malloc((size_t)v.room * sizeof *v.held);
