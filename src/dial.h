@@ -70,6 +70,17 @@ int dial_set_args(dial_vm *vm, int argc, char **argv);
  * and returns the full length, like snprintf. */
 int dial_ad_stats(const dial_vm *vm, char *buf, size_t size);
 
+/* Print on `out` the binomial checkpointing schedule of a loop of n steps
+ * with s snapshot slots (s counts the slot of the loop's initial state):
+ * one line per action with a picture row (steps across, time downwards;
+ * for n up to 600, a column standing for several steps beyond 52), then
+ * the totals: untaped advances against the optimum t(n, s), taped steps,
+ * snapshot writes, peak slots. online: the schedule of a `while` loop that
+ * turns out to run n steps (its forward sweep is taped, only the latest
+ * step's cache kept). DIAL_ERROR_USAGE unless 0 <= n <= 10^6 and s >= 1;
+ * DIAL_ERROR_MEMORY. */
+int dial_schedule(FILE *out, long long n, long long s, int online);
+
 /* Ask a running computation to stop with the error "interrupted". Safe to
  * call from a signal handler or another thread. A request made while
  * nothing runs is dropped when the next run starts. */

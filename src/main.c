@@ -2,6 +2,7 @@
  * list bytecode, or start a line-oriented interactive session. It uses
  * only the public API (dial.h). Exit status: 0 success, 1 script error,
  * 2 usage error. */
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,9 +32,53 @@ static void usage(FILE *f)
           "  --ad-source   print the code grad generates (dial-like source) instead\n"
           "                of running\n"
           "  --ad-stats    print the AD statistics (JSON) on stderr at the end\n"
+          "  --schedule N S [--online]\n"
+          "                print the checkpointing schedule of a loop of N steps\n"
+          "                (0..1000000) with S snapshot slots (S >= 1, counting the\n"
+          "                initial state's): actions, picture, totals; --online: a\n"
+          "                while loop that turns out to run N steps\n"
           "  --help        show this help\n"
           "  --version     show the version\n",
           f);
+}
+
+/* A whole decimal number in [lo, hi] from `a`, or -1 with a message. */
+static int parse_count(const char *a, const char *what, long long lo, long long hi, long long *v)
+{
+    char *end;
+    long long x = strtoll(a, &end, 10);
+    if (*a < '0' || *a > '9' || *end || x < lo || x > hi) {
+        fprintf(stderr, "dial: --schedule: %s must be a whole number from %lld to %lld, not '%s'\n",
+                what, lo, hi, a);
+        return -1;
+    }
+    *v = x;
+    return 0;
+}
+
+/* dial --schedule N S [--online]: argv[i] is "--schedule". */
+static int schedule(int argc, char **argv, int i)
+{
+    long long n, s;
+    int online = 0;
+    if (argc - i < 3) {
+        fputs("dial: --schedule needs N (steps) and S (snapshot slots)\n", stderr);
+        return 2;
+    }
+    if (parse_count(argv[i + 1], "N", 0, 1000000, &n) < 0 ||
+        parse_count(argv[i + 2], "S", 1, LLONG_MAX, &s) < 0)
+        return 2;
+    for (i += 3; i < argc; i++) {
+        if (strcmp(argv[i], "--online") != 0) {
+            fprintf(stderr, "dial: --schedule: unexpected '%s'\n", argv[i]);
+            return 2;
+        }
+        online = 1;
+    }
+    int rc = dial_schedule(stdout, n, s, online);
+    if (rc == DIAL_OK) return 0;
+    fputs("dial: --schedule: out of memory\n", stderr);
+    return 1;
 }
 
 static int status(dial_vm *vm, int rc)
@@ -95,6 +140,8 @@ int main(int argc, char **argv)
             flags |= DIAL_AD_SOURCE;
         } else if (strcmp(a, "--ad-stats") == 0) {
             stats = 1;
+        } else if (strcmp(a, "--schedule") == 0) {
+            return schedule(argc, argv, i);
         } else if (strcmp(a, "-e") == 0) {
             if (++i == argc) {
                 fputs("dial: -e needs an argument\n", stderr);
