@@ -59,14 +59,22 @@ static void axpy4(double *o, const double *a, const double *x, int64_t ldx, int6
     for (; j < n; j++) o[j] += a0 * x0[j] + a1 * x1[j] + a2 * x2[j] + a3 * x3[j];
 }
 
-/* o[j] += a x[j], in pairs as axpy4. */
+/* o[j] += a x[j], in fours as axpy4 goes in pairs: one AVX2 operation
+ * where the processor has it (a clone chosen at load time), two SSE2
+ * ones elsewhere; never a fused multiply-add, so both round alike. */
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+__attribute__((target_clones("avx2", "default")))
+#endif
 static void axpy(double *o, double a, const double *x, int64_t n)
 {
     int64_t j = 0;
-    for (; j + 2 <= n; j += 2) {
+    for (; j + 4 <= n; j += 4) {
         double r0 = o[j] + a * x[j], r1 = o[j + 1] + a * x[j + 1];
+        double r2 = o[j + 2] + a * x[j + 2], r3 = o[j + 3] + a * x[j + 3];
         o[j] = r0;
         o[j + 1] = r1;
+        o[j + 2] = r2;
+        o[j + 3] = r3;
     }
     for (; j < n; j++) o[j] += a * x[j];
 }
