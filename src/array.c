@@ -472,13 +472,13 @@ int val_where(Ctx *c, Value *dst, const Value *cond, const Value *a, const Value
     return 0;
 }
 
-Arr *arr_transpose(Ctx *c, const Arr *a)
+Arr *arr_permute(Ctx *c, const Arr *a, const int *perm)
 {
     int64_t shape[DIAL_MAXDIM], st[DIAL_MAXDIM], src[DIAL_MAXDIM], dst[DIAL_MAXDIM];
     contig_strides(a->nd, a->shape, st);
     for (int k = 0; k < a->nd; k++) {
-        shape[k] = a->shape[a->nd - 1 - k];
-        src[k] = st[a->nd - 1 - k];
+        shape[k] = a->shape[perm[k]];
+        src[k] = st[perm[k]];
     }
     Arr *r = arr_new(c, a->nd, shape);
     if (r && r->n) {
@@ -486,6 +486,52 @@ Arr *arr_transpose(Ctx *c, const Arr *a)
         store_strided(r->d, dst, a->d, src, r->nd, r->shape, 0);
     }
     return r;
+}
+
+Arr *arr_transpose(Ctx *c, const Arr *a)
+{
+    int perm[DIAL_MAXDIM];
+    for (int k = 0; k < a->nd; k++) perm[k] = a->nd - 1 - k;
+    return arr_permute(c, a, perm);
+}
+
+/* The elements of a added, in order, into an accumulator of the given
+ * shape broadcast over a's (strides 0 along the axes summed). */
+int val_sum_to(Ctx *c, Value *dst, const Value *v, int nd, const int64_t *shape)
+{
+    Opnd x, to = {nd, shape, NULL, 0};
+    if (opnd(v, &x)) return ctx_err(c, "sum_to: expected an array or a number, got %s", val_typename(v));
+    int fits = nd <= x.nd;
+    for (int k = 0; k < nd && fits; k++)
+        fits = shape[k] == 1 || shape[k] == x.shape[k + x.nd - nd];
+    if (!fits) {
+        Sbuf b1, b2;
+        sb_init(&b1);
+        sb_init(&b2);
+        fmt_shape(&b1, x.nd, x.shape);
+        fmt_shape(&b2, nd, shape);
+        ctx_err(c, "sum_to: an array of shape %s cannot be summed to shape %s, which does not "
+                   "broadcast to it", sb_str(&b1), sb_str(&b2));
+        sb_free(&b1);
+        sb_free(&b2);
+        return -1;
+    }
+    if (nd == x.nd && (nd == 0 || arr_sameshape(v->u.a, nd, shape))) {
+        val_incref(v);
+        put(c, dst, *v);
+        return 0;
+    }
+    double acc = 0;
+    Arr *r = NULL;
+    if (nd && !(r = arr_full(c, nd, shape, 0))) return -1;
+    if (v->u.a->n) {
+        int64_t ost[DIAL_MAXDIM], ist[DIAL_MAXDIM];
+        bcast_strides(&to, x.nd, x.shape, ost);
+        contig_strides(x.nd, x.shape, ist);
+        store_strided(r ? r->d : &acc, ost, x.d, ist, x.nd, x.shape, 1);
+    }
+    put(c, dst, r ? val_arr(r) : val_num(acc));
+    return 0;
 }
 
 /* -- conditions and literals --------------------------------------------- */

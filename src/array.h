@@ -126,6 +126,15 @@ int val_outer(Ctx *c, Value *dst, const Value *a, const Value *b, int add);
 int val_where(Ctx *c, Value *dst, const Value *cond, const Value *x, const Value *y);
 /* A copy of a with its axes reversed: the matrix transpose for 2-d. */
 Arr *arr_transpose(Ctx *c, const Arr *a);
+/* A copy of a whose axis k is a's axis perm[k] (perm a permutation of
+ * 0..nd-1): swapaxes, transpose. */
+Arr *arr_permute(Ctx *c, const Arr *a, const int *perm);
+/* *dst = v summed down to shape, undoing broadcasting (PyTorch's
+ * sum_to_size): the leading axes v has beyond shape's and the axes where
+ * shape has extent 1 are summed, in order. An error ("sum_to: ...") when
+ * shape does not broadcast to v's shape. v itself when the shapes agree; a
+ * number for shape (). */
+int val_sum_to(Ctx *c, Value *dst, const Value *v, int nd, const int64_t *shape);
 /* The truth of a condition: a number, or an array of exactly one element. */
 int val_truth(Ctx *c, const Value *v, int *truth);
 /* An array literal [items...]: all items numbers or arrays of one shape;

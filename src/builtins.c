@@ -20,6 +20,7 @@
  *   eye(n[, m])              the n x m identity matrix (m = n)
  *   reshape(a, shape)        the elements in a new shape; one extent may be -1
  *   transpose(a)             the axes reversed
+ *   swapaxes(a, i, j)        axes i and j interchanged (a copy)
  *   concat(a, b, ...)        joined along the first axis
  *   stack(a, b, ...)         joined along a new first axis
  *   where(cond, x, y)        x where cond is nonzero, else y, broadcast
@@ -33,6 +34,9 @@
  *   min(a[, axis])           the smallest element; nan if any is nan
  *   argmax(a[, axis])        the (flat) index of the first largest element
  *   cumsum(a[, axis])        running sums, of the flattened array or along axis
+ *   sum_to(a, shape)         a summed down to shape, undoing broadcasting: the
+ *                            leading axes beyond shape's and those where shape
+ *                            has extent 1 (PyTorch's sum_to_size)
  *   norm(a)                  the 2-norm of the flattened array (no overflow)
  *   exp(a)                   e^a, elementwise
  *   log(a)                   the natural logarithm, elementwise
@@ -525,6 +529,19 @@ static int bi_cumsum(Ctx *c, const Value *args, int n, Value *out)
     return 0;
 }
 
+/* The adjoint of broadcasting: a summed down to shape (array.c). */
+static int bi_sum_to(Ctx *c, const Value *args, int n, Value *out)
+{
+    if (args[0].t != T_NUM && args[0].t != T_ARR) return type_err(c, "sum_to", &args[0]);
+    int nd;
+    int64_t shape[DIAL_MAXDIM];
+    if (shape_args(c, "sum_to", args + 1, n - 1, 0, &nd, shape)) return -1;
+    Value r = val_nil();
+    if (val_sum_to(c, &r, &args[0], nd, shape)) return -1;
+    *out = r;
+    return 0;
+}
+
 /* The squares of a block of d scaled by 2^-e, summed as arr_sum does. */
 typedef struct Scaled {
     const double *d;
@@ -586,6 +603,21 @@ static int bi_transpose(Ctx *c, const Value *args, int n, Value *out)
         return 0;
     }
     Arr *r = arr_transpose(c, args[0].u.a);
+    if (!r) return -1;
+    *out = val_arr(r);
+    return 0;
+}
+
+/* NumPy's swapaxes, as a copy; a number has no axes. */
+static int bi_swapaxes(Ctx *c, const Value *args, int n, Value *out)
+{
+    (void)n;
+    if (args[0].t != T_NUM && args[0].t != T_ARR) return type_err(c, "swapaxes", &args[0]);
+    int nd = args[0].t == T_ARR ? args[0].u.a->nd : 0, i, j, perm[DIAL_MAXDIM];
+    if (axis_arg(c, "swapaxes", &args[1], nd, &i) || axis_arg(c, "swapaxes", &args[2], nd, &j))
+        return -1;
+    for (int k = 0; k < nd; k++) perm[k] = k == i ? j : k == j ? i : k;
+    Arr *r = arr_permute(c, args[0].u.a, perm);
     if (!r) return -1;
     *out = val_arr(r);
     return 0;
@@ -833,6 +865,7 @@ const Builtin builtins[] = {
     FN(eye, 1, 2)
     FN(reshape, 2, -1)
     FN(transpose, 1, 1)
+    FN(swapaxes, 3, 3)
     FN(concat, 1, -1)
     FN(stack, 1, -1)
     FN(where, 3, 3)
@@ -846,6 +879,7 @@ const Builtin builtins[] = {
     FN(min, 1, 2)
     FN(argmax, 1, 2)
     FN(cumsum, 1, 2)
+    FN(sum_to, 2, -1)
     FN(norm, 1, 1)
     FN(rand, 2, 2)
     FN(randn, 2, 2)

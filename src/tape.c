@@ -120,7 +120,8 @@ static int shape_take(Ctx *c, Value *out)
     return 0;
 }
 
-/* c summed down to `shape` (an array of extents), undoing broadcasting. */
+/* v summed down to `shape` (an array of extents), undoing broadcasting; a
+ * number (no adjoint, or no recorded shape) passes through. */
 static int reduce_to(Ctx *c, const Value *v, const Value *shape, Value *out)
 {
     if (v->t != T_ARR || shape->t != T_ARR) {
@@ -128,48 +129,11 @@ static int reduce_to(Ctx *c, const Value *v, const Value *shape, Value *out)
         *out = *v;
         return 0;
     }
-    const Arr *a = v->u.a;
     int nd = (int)shape->u.a->n;
-    int64_t dims[DIAL_MAXDIM], stride[DIAL_MAXDIM];
+    int64_t dims[DIAL_MAXDIM];
     for (int i = 0; i < nd; i++) dims[i] = (int64_t)shape->u.a->d[i];
-    if (nd == a->nd && arr_sameshape(a, nd, dims)) {
-        val_incref(v);
-        *out = *v;
-        return 0;
-    }
-    int lead = a->nd - nd;
-    if (lead < 0) return ctx_err(c, "internal error: adjoint of shape with fewer dimensions");
-    int64_t n = 1;
-    for (int i = nd - 1; i >= 0; i--) {
-        stride[i] = dims[i] == 1 ? 0 : n;
-        n *= dims[i];
-    }
-    double *acc = nd ? NULL : &out->u.n;
-    Arr *r = NULL;
-    if (nd) {
-        if (!(r = arr_full(c, nd, dims, 0))) return -1;
-        acc = r->d;
-    } else {
-        out->u.n = 0;
-    }
-    int64_t idx[DIAL_MAXDIM] = {0};
-    int64_t off = 0;
-    for (int64_t k = 0; k < a->n; k++) {
-        acc[off] += a->d[k];
-        for (int ax = a->nd - 1; ax >= 0; ax--) {      /* odometer */
-            int t = ax - lead;
-            int64_t st = t >= 0 ? stride[t] : 0;
-            if (++idx[ax] < a->shape[ax]) {
-                off += st;
-                break;
-            }
-            off -= st * (idx[ax] - 1);
-            idx[ax] = 0;
-        }
-    }
-    if (r) *out = val_arr(r);
-    else out->t = T_NUM;
-    return 0;
+    *out = val_nil();
+    return val_sum_to(c, out, v, nd, dims);
 }
 
 /* -- the intrinsics ------------------------------------------------------ */
