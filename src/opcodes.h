@@ -50,7 +50,9 @@
     X(TAKE)      /* R[a] = R[b]; R[b] = 0 (an adjoint taken)               */ \
     X(ADDTAKE)   /* R[a] += R[b]; R[b] = 0 (an adjoint handed on)          */ \
     X(FUSED)     /* R[a] = kernel c over its leaf registers, then skip the  \
-                    kernel's fallback; if it cannot run, fall through      */
+                    kernel's fallback; if it cannot run, fall through      */ \
+    X(HOST)      /* R[a] = host function b (R[0 .. c)): the whole body of a \
+                    function registered by an embedding host (api.c)       */
 
 enum {
 #define X(name) OP_##name,
