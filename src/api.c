@@ -775,33 +775,29 @@ static int grad_function(dial_vm *d, const char *name, const int *argnums, int n
         sb_printf(&key, ", %d", argnums[k]);
     }
     sb_puts(&key, ")");
-    for (int i = 0; i < d->ngrads; i++)
-        if (strcmp(d->grads[i].key, sb_str(&key)) == 0) {
-            sb_free(&key);
-            if (d->grads[i].ast != ast) break;
-            *f = d->grads[i].fn;
-            return DIAL_OK;
-        }
+    int hit = -1;
+    for (int i = 0; i < d->ngrads && hit < 0; i++)
+        if (strcmp(d->grads[i].key, sb_str(&key)) == 0) hit = i;
+    if (hit >= 0 && d->grads[hit].ast == ast) {
+        sb_free(&key);
+        *f = d->grads[hit].fn;
+        return DIAL_OK;
+    }
     if (grow((void **)&d->grads, &d->gradcap, d->ngrads, sizeof *d->grads)) {
         sb_free(&key);
         return out_of_memory(d, fn);
     }
     Value r;
     int rc = exec(d, "dial_grad", sb_str(&key), key.len, 0, &r);
-    if (rc) {
-        sb_free(&key);
-        return d->code = rc;
-    }
-    for (int i = 0; i < d->ngrads; i++)    /* an entry made stale by a redefinition */
-        if (strcmp(d->grads[i].key, sb_str(&key)) == 0) {
-            d->grads[i].ast = ast;
-            d->grads[i].fn = r;
-            sb_free(&key);
-            *f = r;
-            return DIAL_OK;
-        }
-    d->grads[d->ngrads++] = (GradFn){key.s, ast, r};   /* T_FN: no reference */
+    if (rc || hit >= 0) sb_free(&key);
+    if (rc) return d->code = rc;
     *f = r;
+    if (hit >= 0) {                 /* made stale by a redefinition */
+        d->grads[hit].ast = ast;
+        d->grads[hit].fn = r;
+        return DIAL_OK;
+    }
+    d->grads[d->ngrads++] = (GradFn){key.s, ast, r};   /* T_FN: no reference */
     return DIAL_OK;
 }
 
@@ -908,7 +904,7 @@ static int host_call(Vm *vm, int id, const Value *args, int nargs, Value *out)
     }
     vm->ctx.msg[0] = 0;
     int st;
-    for (int k = 0; k < n; k++) res[k] = NULL;
+    for (int k = 0; k < n || k < 1; k++) res[k] = NULL;
     if (!rev) st = h->fn(d, h->ud, in, n, res);
     else st = h->rev(d, h->ud, in, n, in[n], in[n + 1], res);
     if (st != DIAL_OK) {
