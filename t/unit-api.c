@@ -13,21 +13,7 @@
 #include <string.h>
 #include <time.h>
 
-static int ntest, nfail;
-
-static void ok(int cond, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static void ok(int cond, const char *fmt, ...)
-{
-    va_list ap;
-    ntest++;
-    if (!cond) nfail++;
-    printf("%sok %d - ", cond ? "" : "not ", ntest);
-    va_start(ap, fmt);
-    vprintf(fmt, ap);
-    va_end(ap);
-    putchar('\n');
-}
+#include "tap.h"
 
 static int run(dial_vm *vm, const char *code)
 {
@@ -75,9 +61,7 @@ static int scale(dial_vm *vm, void *ud, dial_array *const *a, int n, dial_array 
 static int scale_rev(dial_vm *vm, void *ud, dial_array *const *a, int n, const dial_array *out,
                      const dial_array *dout, dial_array **da)
 {
-    (void)ud;
-    (void)n;
-    (void)out;
+    (void)ud, (void)n, (void)out;
     double k = num(a[1]), dk = 0;
     int64_t m = dial_array_size(a[0]);
     double *dx = malloc((size_t)(m + 1) * sizeof *dx);
@@ -96,11 +80,7 @@ static int scale_rev(dial_vm *vm, void *ud, dial_array *const *a, int n, const d
 static int bad_rev(dial_vm *vm, void *ud, dial_array *const *a, int n, const dial_array *out,
                    const dial_array *dout, dial_array **da)
 {
-    (void)ud;
-    (void)n;
-    (void)out;
-    (void)dout;
-    (void)a;
+    (void)ud, (void)n, (void)out, (void)dout, (void)a;
     int64_t s = 7;
     da[0] = dial_array_new(vm, 1, &s, NULL);
     return DIAL_OK;
@@ -108,46 +88,33 @@ static int bad_rev(dial_vm *vm, void *ud, dial_array *const *a, int n, const dia
 
 static int ident(dial_vm *vm, void *ud, dial_array *const *a, int n, dial_array **out)
 {
-    (void)ud;
-    (void)n;
+    (void)ud, (void)n;
     *out = dial_array_new(vm, dial_array_ndim(a[0]), dial_array_shape(a[0]), dial_array_data(a[0]));
     return DIAL_OK;
 }
 
 static int failing(dial_vm *vm, void *ud, dial_array *const *a, int n, dial_array **out)
 {
-    (void)ud;
-    (void)a;
-    (void)n;
-    (void)out;
+    (void)ud, (void)a, (void)n, (void)out;
     return dial_fail(vm, "failing: as asked");
 }
 
 static int silent_fail(dial_vm *vm, void *ud, dial_array *const *a, int n, dial_array **out)
 {
-    (void)vm;
-    (void)ud;
-    (void)a;
-    (void)n;
-    (void)out;
+    (void)vm, (void)ud, (void)a, (void)n, (void)out;
     return 42;
 }
 
 static int no_result(dial_vm *vm, void *ud, dial_array *const *a, int n, dial_array **out)
 {
-    (void)vm;
-    (void)ud;
-    (void)a;
-    (void)n;
-    (void)out;
+    (void)vm, (void)ud, (void)a, (void)n, (void)out;
     return DIAL_OK;
 }
 
 /* Tries to re-enter the VM, then makes a tuple (1, 2). */
 static int reenter(dial_vm *vm, void *ud, dial_array *const *a, int n, dial_array **out)
 {
-    (void)a;
-    (void)n;
+    (void)a, (void)n;
     *(int *)ud = dial_exec(vm, "inner", "1", 1, 0);
     dial_array *it[2] = {dial_number(vm, 1), dial_number(vm, 2)};
     *out = dial_tuple_new(vm, it, 2);

@@ -10,20 +10,7 @@
 #include "array.h"
 #include "builtins.h"
 
-static int ntest, nfail;
-
-static int ok(int cond, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static int ok(int cond, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    printf("%sok %d - ", cond ? "" : "not ", ++ntest);
-    vprintf(fmt, ap);
-    printf("\n");
-    va_end(ap);
-    if (!cond) nfail++;
-    return cond;
-}
+#include "tap.h"
 
 /* -- helpers -------------------------------------------------------------- */
 
