@@ -54,7 +54,9 @@
                     skip the FUSED, its fallback and the SETINDEX that     \
                     follow; if it cannot, fall through                     */ \
     X(FUSED)     /* R[a] = kernel c over its leaf registers, then skip the  \
-                    kernel's fallback; if it cannot run, fall through      */
+                    kernel's fallback; if it cannot run, fall through      */ \
+    X(HOST)      /* R[a] = host function b (R[0 .. c)): the whole body of a \
+                    function registered by an embedding host (api.c)       */
 
 enum {
 #define X(name) OP_##name,

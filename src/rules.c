@@ -56,8 +56,10 @@ static void bad(Check *c, Loc at, const char *fmt, const char *name)
     diag_report(c->errs, c->src, at.first_line, at.first_column, fmt, c->rule->str, name);
 }
 
-/* Every name a rule reads is an operand, a result, dy, one of its locals
- * or a builtin; every adjoint it assigns is an operand's. */
+/* Every name a rule reads is an operand, a result, dy, one of its locals,
+ * a builtin or a name no script can write (a host function's derivative,
+ * NAME'rev, in the rules api.c makes); every adjoint it assigns is an
+ * operand's. */
 static void check(Check *c, const Node *e)
 {
     if (!e) return;
@@ -76,7 +78,7 @@ static void check(Check *c, const Node *e)
     if (e->kind == N_NAME) {
         const char *n = e->str;
         if (param_of(r, n) < 0 && !is_result(r, n) && strcmp(n, "dy") != 0 &&
-            !rules_is_local(r, n) && builtin_find(n) < 0)
+            !rules_is_local(r, n) && builtin_find(n) < 0 && !strchr(n, '\''))
             bad(c, e->loc, "rule %s: unknown name '%s'", n);
         return;
     }

@@ -364,8 +364,14 @@ static void pop_frame(Vm *vm)
 #define LOADFRAME() \
     (fr = &vm->frames[vm->nframes - 1], pc = fr->pc, R = vm->stack + fr->base, K = fr->p->k)
 #define FAIL(...) do { ctx_err(ctx, __VA_ARGS__); goto error; } while (0)
+/* At backward jumps and calls: the interrupt flag and the step limit. */
 #define CHECK_INTERRUPT() \
-    do { if (vm->interrupt) { vm->interrupt = 0; FAIL("interrupted"); } } while (0)
+    do { \
+        if (vm->interrupt) { vm->interrupt = 0; FAIL("interrupted"); } \
+        if (vm->steplimit && ++vm->steps > vm->steplimit) \
+            FAIL("step limit exceeded (%llu loop iterations and calls)", \
+                 (unsigned long long)vm->steplimit); \
+    } while (0)
 
 /* Store a number into a register, releasing what it held. */
 static inline void setnum(Ctx *ctx, Value *r, double x)
@@ -778,6 +784,19 @@ static int execute(Vm *vm, int depth0, Value *result)
             RB->u.n = 0;
             setval(ctx, RA, v);
         } vmbreak;
+        vmcase(OP_HOST) {
+            Value out = val_nil();
+            if (!vm->host) FAIL("no host functions in this VM");
+            if (vm->host(vm, i->u.bc.b, R, i->u.bc.c, &out)) {
+                /* reported at the call in the caller */
+                if (vm->nframes - 1 > depth0) {
+                    pop_frame(vm);
+                    LOADFRAME();
+                }
+                goto error;
+            }
+            setval(ctx, RA, out);
+        } vmbreak;
         vmcase(OP_CLEAR) {
             clear_regs(vm, (size_t)(R - vm->stack) + i->a, i->u.bc.b);
         } vmbreak;
@@ -806,4 +825,39 @@ int vm_run(Vm *vm, Proto *main, Value *result)
         return -1;
     }
     return execute(vm, depth0, result);
+}
+
+int vm_call(Vm *vm, const Value *fn, const Value *args, int nargs, Value *result)
+{
+    /* a chunk whose parameters are the function and its arguments:
+     * CALL r0 nargs; RET r0 */
+    Ins code[2];
+    int pos[2] = {0, 0};
+    memset(code, 0, sizeof code);
+    code[0].op = OP_CALL;
+    code[0].u.bc.b = (uint16_t)nargs;
+    code[1].op = OP_RET;
+    code[1].u.bc.b = 1;
+    Proto t;
+    memset(&t, 0, sizeof t);
+    t.name = (char *)"main chunk";
+    t.nparams = t.nregs = nargs + 1;
+    t.code = code;
+    t.ncode = 2;
+    t.line = t.col = pos;
+    if (result) *result = val_nil();
+    sb_clear(&vm->err);
+    size_t base = 0;
+    if (vm->nframes) {
+        const Frame *f = &vm->frames[vm->nframes - 1];
+        base = f->base + (size_t)f->p->nregs;
+    }
+    if (nargs < 0 || nargs > 250 || ensure_stack(vm, base + (size_t)nargs + 2)) {
+        if (nargs < 0 || nargs > 250) ctx_err(&vm->ctx, "too many arguments (%d)", nargs);
+        diag_report(&vm->err, NULL, 0, 0, "%s", vm->ctx.msg);
+        return -1;
+    }
+    val_set(&vm->ctx, &vm->stack[base], fn);
+    for (int k = 0; k < nargs; k++) val_set(&vm->ctx, &vm->stack[base + 1 + (size_t)k], &args[k]);
+    return vm_run(vm, &t, result);
 }

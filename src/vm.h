@@ -69,6 +69,13 @@ typedef struct Vm {
     int nrules, rulecap;
     int rules_loaded;
     Sbuf *adsrc;           /* when set, grad appends the source it generates */
+    /* embedding (api.c) */
+    uint64_t steps;        /* backward jumps and calls so far in this run */
+    uint64_t steplimit;    /* a run stops when steps exceed it; 0: none */
+    /* Runs host function `fn` (OP_HOST): borrows args, writes *out; -1
+     * with the message in ctx.msg. */
+    int (*host)(struct Vm *vm, int fn, const Value *args, int nargs, Value *out);
+    void *hostdata;
 } Vm;
 
 Vm *vm_new(void);
@@ -98,6 +105,11 @@ const Source *vm_addsource(Vm *vm, const char *name, const char *text, size_t le
  * (position, source line, caret, traceback) in vm->err. *result receives
  * the chunk's return value when non-NULL. */
 int vm_run(Vm *vm, Proto *main, Value *result);
+
+/* Call a function value (T_FN or T_BUILTIN) with borrowed arguments, as
+ * a run of its own (the host API's entry): 0 with *result a new reference,
+ * or -1 with the report in vm->err. */
+int vm_call(Vm *vm, const Value *fn, const Value *args, int nargs, Value *result);
 
 /* NULL when a builtin accepts nargs arguments, else the message, in buf. */
 struct Builtin;

@@ -1,15 +1,15 @@
-/* tap.h: the TAP helper of the C unit tests (one per test program, hence
- * static): ok() prints "ok N - ..." or "not ok N - ..." and counts
- * failures in nfail; main prints the plan "1..ntest" at the end. */
-#ifndef TAP_H
-#define TAP_H
+/* tap.h: TAP output for the C unit tests (t/unit-*.c): ok() prints one
+ * test line and returns its condition; the test prints the plan
+ * ("1..ntest") at the end and exits nonzero when nfail is. */
+#ifndef DIAL_TAP_H
+#define DIAL_TAP_H
 
 #include <stdarg.h>
 #include <stdio.h>
 
 static int ntest, nfail;
 
-static int ok(int cond, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int ok(int cond, const char *fmt, ...) __attribute__((format(printf, 2, 3), unused));
 static int ok(int cond, const char *fmt, ...)
 {
     va_list ap;

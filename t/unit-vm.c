@@ -13,21 +13,7 @@
 #include "parse.h"
 #include "vm.h"
 
-static int ntest, nfail;
-
-static void ok(int cond, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static void ok(int cond, const char *fmt, ...)
-{
-    va_list ap;
-    ntest++;
-    if (!cond) nfail++;
-    printf("%sok %d - ", cond ? "" : "not ", ntest);
-    va_start(ap, fmt);
-    vprintf(fmt, ap);
-    va_end(ap);
-    putchar('\n');
-}
+#include "tap.h"
 
 /* Compile and run code; 0 on success. */
 static int run(Vm *vm, const char *code)
