@@ -148,17 +148,25 @@ static void affine_run(double *o, const double *x, double a, double b, double sb
     }
 }
 
+/* A run of k over R, its constants in place in slots. */
+static int run_init(Ctx *c, Run *r, const Kernel *k, const Value *R, Slot *slots)
+{
+    *r = (Run){k, R, slots, scratch(c, (size_t)k->nops * FUSE_WIDE)};
+    if (!r->buf) return ctx_err(c, "out of memory");
+    for (int i = 0; i < k->nconst; i++) {
+        slots[k->nleaf + i].p = NULL;
+        slots[k->nleaf + i].s = k->konst[i];
+    }
+    return 0;
+}
+
 int fuse_run(Ctx *c, const Kernel *k, const Value *R, Value *dst)
 {
     const Arr *shape = common_shape(k, R);
     if (!shape) return 0;
     Slot slots[2 * FUSE_MAXOPS + 2];
-    Run r = {k, R, slots, scratch(c, (size_t)k->nops * FUSE_WIDE)};
-    if (!r.buf) return ctx_err(c, "out of memory");
-    for (int i = 0; i < k->nconst; i++) {
-        slots[k->nleaf + i].p = NULL;
-        slots[k->nleaf + i].s = k->konst[i];
-    }
+    Run r;
+    if (run_init(c, &r, k, R, slots)) return -1;
     int64_t n = shape->n;
     if (k->reduce == KR_SUM) {
         double s = 0.0 + arr_pairwise(n, sum_leaf, &r);
@@ -202,12 +210,8 @@ int fuse_into(Ctx *c, const Kernel *k, const Value *R, Value *target, const Idx 
     int rc = val_region(c, target, ix, n, shape->nd, shape->shape, &d);
     if (rc <= 0) return rc;
     Slot slots[2 * FUSE_MAXOPS + 2];
-    Run r = {k, R, slots, scratch(c, (size_t)k->nops * FUSE_WIDE)};
-    if (!r.buf) return ctx_err(c, "out of memory");
-    for (int i = 0; i < k->nconst; i++) {
-        slots[k->nleaf + i].p = NULL;
-        slots[k->nleaf + i].s = k->konst[i];
-    }
+    Run r;
+    if (run_init(c, &r, k, R, slots)) return -1;
     for (int64_t lo = 0; lo < shape->n; lo += FUSE_WIDE) {
         int64_t m = shape->n - lo < FUSE_WIDE ? shape->n - lo : FUSE_WIDE;
         if (add) arr_add_into(d + lo, eval_block(&r, lo, m, NULL), m);
