@@ -2240,6 +2240,10 @@ static int build_pair(Ad *a, const Node *fn, unsigned mask)
     /* register both names first: recursion refers to them */
     if (vm_global(a->vm, kf) < 0 || vm_global(a->vm, kr) < 0) return -1;
     Ad sub = *a;                 /* a fresh per-function state */
+    /* positions in fn's pair are in the chunk that defined fn, which is
+     * not the grad's when they were entered apart (a REPL, an embedding) */
+    int gi = vm_findglobal(a->vm, fn->str);
+    if (gi >= 0 && a->vm->g[gi].t == T_FN && a->vm->g[gi].u.fn->src) sub.src = a->vm->g[gi].u.fn->src;
     sub.scope = NULL;
     sub.reg = NULL;
     sub.site = NULL;

@@ -364,6 +364,14 @@ int main(void)
     ok(dial_grad(vm, "f", both, 2, xy, 2, NULL, gr) == DIAL_OK && num(gr[0]) == 14, "dial_grad again (compiled once)");
     dial_array_free(gr[0]);
     dial_array_free(gr[1]);
+    {
+        /* an error inside f's generated code names f's chunk, not grad's */
+        const char *def = "fn outside(x) {\n    y = x * 2\n    return sum(y[5])\n}\n";
+        ok(dial_exec(vm, "model.dial", def, strlen(def), 0) == DIAL_OK &&
+               run(vm, "g = grad(outside)([1, 2])") == DIAL_ERROR_RUNTIME && says(vm, "model.dial:3:17: error: index 5") &&
+               says(vm, "return sum(y[5])"),
+           "an error in a differentiated function defined in another chunk points into that chunk");
+    }
     ok(dial_grad(vm, "f", (int[]){2}, 1, xy, 2, &val, gr) == DIAL_ERROR_USAGE && !val && !gr[0] &&
        says(vm, "not a parameter index"), "dial_grad: argnum out of range");
     ok(dial_grad(vm, "f", NULL, 0, xy, 1, &val, gr) == DIAL_ERROR_USAGE && says(vm, "takes 2 arguments"),
