@@ -367,8 +367,10 @@ static char **complete(const char *text, int start, int end)
         name_kinds = DIAL_NAME_GLOBAL;
     }
     char **m = rl_completion_matches(text, complete_name);
-    /* a space after a keyword; a name is likely followed by '(', '[' ... */
-    rl_completion_append_character = m && !m[1] && is_keyword(m[0]) ? ' ' : '\0';
+    /* A space after a keyword; a name is likely followed by '(', '[' ...
+     * One match is m[0] alone, or in libedit m[0] and m[1] alike. */
+    int one = m && (!m[1] || (!m[2] && strcmp(m[0], m[1]) == 0));
+    rl_completion_append_character = one && is_keyword(m[0]) ? ' ' : '\0';
     return m;
 }
 
