@@ -10,7 +10,8 @@
  * while code runs. While waiting, it discards the line being typed and any
  * unfinished statement; while code runs, it interrupts the VM
  * (dial_interrupt), which stops with the error "interrupted". Blocking it
- * elsewhere means no Ctrl-C falls between the two. */
+ * elsewhere means no Ctrl-C falls between the two. SIGCONT (fg after
+ * Ctrl-Z) sets readline's terminal mode again. */
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
@@ -30,6 +31,7 @@
 
 static dial_vm *running;                  /* the VM SIGINT interrupts, while code runs */
 static volatile sig_atomic_t interrupted; /* SIGINT while waiting for input */
+static volatile sig_atomic_t continued;   /* SIGCONT: back in the foreground after Ctrl-Z */
 static sigset_t waitmask;                 /* the signal mask with SIGINT open */
 
 static void on_sigint(int sig)
@@ -39,6 +41,14 @@ static void on_sigint(int sig)
     else interrupted = 1;
 }
 
+static void on_sigcont(int sig)
+{
+    (void)sig;
+    continued = 1;
+}
+
+static void terminal_again(void);
+
 /* Wait until standard input has something to read: 1, or 0 for a Ctrl-C. */
 static int wait_input(void)
 {
@@ -46,6 +56,10 @@ static int wait_input(void)
         if (interrupted) {
             interrupted = 0;
             return 0;
+        }
+        if (continued) {
+            continued = 0;
+            terminal_again();
         }
         fd_set in;
         FD_ZERO(&in);
@@ -180,8 +194,9 @@ static const Command commands[] = {
 
 static char *history_file; /* NULL: no history kept */
 
-/* The command a line `:name arg` names (any unique prefix of its name will
- * do), or NULL; *arg gets the argument, blanks trimmed at the start. */
+/* The command a line `:name arg` names (its whole name, or a prefix of
+ * only one name), or NULL; *arg gets the argument, blanks trimmed at the
+ * start, and *namelen the length of the name typed. */
 static const Command *find_command(const char *line, const char **arg, size_t *namelen)
 {
     const char *s = line + strspn(line, " \t") + 1; /* past the ':' */
@@ -191,7 +206,8 @@ static const Command *find_command(const char *line, const char **arg, size_t *n
     const Command *found = NULL;
     for (int k = 0; k < NCOMMANDS && n; k++)
         if (strncmp(commands[k].name, s, n) == 0) {
-            if (found) return NULL; /* ambiguous */
+            if (!commands[k].name[n]) return &commands[k]; /* the whole name */
+            if (found) return NULL;                          /* ambiguous */
             found = &commands[k];
         }
     return found;
@@ -374,6 +390,15 @@ static char **complete(const char *text, int start, int end)
     return m;
 }
 
+/* After Ctrl-Z and fg the shell may have put the terminal back in its own
+ * mode: set readline's again and redraw the line. */
+static void terminal_again(void)
+{
+    rl_cleanup_after_signal();
+    rl_reset_after_signal();
+    rl_forced_update_display();
+}
+
 static void editing_begin(dial_vm *vm)
 {
     completing = vm;
@@ -402,6 +427,7 @@ static void editing_end(void)
     clear_history();
 }
 #else
+static void terminal_again(void) {} /* the terminal edits: nothing to restore */
 static void editing_begin(dial_vm *vm) { (void)vm; }
 static void remember(const char *line) { (void)line; }
 static void editing_end(void) {}
@@ -409,14 +435,21 @@ static void editing_end(void) {}
 
 /* --- The session ----------------------------------------------------------- */
 
-int repl_run(dial_vm *vm)
+static void catch(int sig, void (*handler)(int), struct sigaction *old)
 {
-    struct sigaction sa, oldsa;
+    struct sigaction sa;
     memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_sigint;
+    sa.sa_handler = handler;
     sigemptyset(&sa.sa_mask);
     sa.sa_flags = SA_RESTART; /* pselect is never restarted */
-    sigaction(SIGINT, &sa, &oldsa);
+    sigaction(sig, &sa, old);
+}
+
+int repl_run(dial_vm *vm)
+{
+    struct sigaction oldint, oldcont;
+    catch(SIGINT, on_sigint, &oldint);
+    catch(SIGCONT, on_sigcont, &oldcont);
     sigset_t block, oldmask;
     sigemptyset(&block);
     sigaddset(&block, SIGINT);
@@ -479,6 +512,7 @@ int repl_run(dial_vm *vm)
     history_file = NULL;
     free(chunk);
     sigprocmask(SIG_SETMASK, &oldmask, NULL);
-    sigaction(SIGINT, &oldsa, NULL);
+    sigaction(SIGINT, &oldint, NULL);
+    sigaction(SIGCONT, &oldcont, NULL);
     return 0;
 }

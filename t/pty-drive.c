@@ -10,6 +10,8 @@
  *     send TEXT        type TEXT
  *     expect TEXT      wait until the output (since the last match) holds TEXT
  *     interrupt TEXT   type Ctrl-C, again every 200 ms, until the output holds TEXT
+ *     suspend          stop COMMAND, put the terminal in canonical mode with
+ *                      echo (as a shell does at Ctrl-Z), then continue it (fg)
  *     exit N           wait until COMMAND exits with status N
  *     timeout SECONDS  the wait of each later line (default 5, or $PTY_DRIVE_TIMEOUT)
  *
@@ -157,7 +159,25 @@ static void show_output(void)
     fputs("\n(end of output)\n", stderr);
 }
 
-static void start(char **argv)
+/* What Ctrl-Z, the shell and fg do to the program's terminal. */
+static void suspend(const char *slave)
+{
+    int st;
+    if (kill(child, SIGSTOP) || waitpid(child, &st, WUNTRACED) != child) die("SIGSTOP");
+    if (!WIFSTOPPED(st)) {
+        child_status = st;
+        return;
+    }
+    int s = open(slave, O_RDWR | O_NOCTTY);
+    struct termios t;
+    if (s < 0 || tcgetattr(s, &t)) die(slave);
+    t.c_lflag |= ICANON | ECHO | ISIG;
+    if (tcsetattr(s, TCSANOW, &t)) die("tcsetattr");
+    close(s);
+    if (kill(child, SIGCONT)) die("SIGCONT");
+}
+
+static const char *start(char **argv)
 {
     master = posix_openpt(O_RDWR | O_NOCTTY);
     const char *name = NULL;
@@ -186,6 +206,7 @@ static void start(char **argv)
         fprintf(stderr, "pty-drive: cannot run %s: %s\n", argv[0], strerror(errno));
         _exit(127);
     }
+    return name;
 }
 
 int main(int argc, char **argv)
@@ -198,7 +219,7 @@ int main(int argc, char **argv)
     if (!script) die(argv[1]);
     double timeout = getenv("PTY_DRIVE_TIMEOUT") ? atof(getenv("PTY_DRIVE_TIMEOUT")) : 5;
     signal(SIGPIPE, SIG_IGN);
-    start(argv + 2);
+    const char *slave = start(argv + 2);
 
     char line[4096];
     int lineno = 0, failed = 0;
@@ -232,6 +253,8 @@ int main(int argc, char **argv)
                 show_output();
                 failed = 1;
             }
+        } else if (strcmp(word, "suspend") == 0) {
+            suspend(slave);
         } else if (strcmp(word, "exit") == 0) {
             while (child_status < 0 && now() < end) pump(end - now());
             int want = atoi(text);
