@@ -11,8 +11,10 @@
  * unfinished statement; while code runs, it interrupts the VM
  * (dial_interrupt), which stops with the error "interrupted". Blocking it
  * elsewhere means no Ctrl-C falls between the two. SIGCONT (fg after
- * Ctrl-Z) sets readline's terminal mode again. */
+ * Ctrl-Z), blocked and opened alike, sets readline's terminal mode again
+ * and redraws the line. */
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -32,19 +34,35 @@
 static dial_vm *running;                  /* the VM SIGINT interrupts, while code runs */
 static volatile sig_atomic_t interrupted; /* SIGINT while waiting for input */
 static volatile sig_atomic_t continued;   /* SIGCONT: back in the foreground after Ctrl-Z */
-static sigset_t waitmask;                 /* the signal mask with SIGINT open */
+static sigset_t waitmask;                 /* the signal mask with SIGINT, SIGCONT open */
+static int wakeup[2] = {-1, -1};          /* a pipe the handlers write to, so a wait
+                                             always ends (EINTR alone does not after
+                                             a stop: the wait may be restarted) */
+
+static void wake(void)
+{
+    int e = errno;
+    ssize_t n = wakeup[1] >= 0 ? write(wakeup[1], "", 1) : 0;
+    (void)n; /* a full pipe already holds a wake-up */
+    errno = e;
+}
 
 static void on_sigint(int sig)
 {
     (void)sig;
-    if (running) dial_interrupt(running);
-    else interrupted = 1;
+    if (running) {
+        dial_interrupt(running);
+    } else {
+        interrupted = 1;
+        wake();
+    }
 }
 
 static void on_sigcont(int sig)
 {
     (void)sig;
     continued = 1;
+    wake();
 }
 
 static void terminal_again(void);
@@ -64,8 +82,19 @@ static int wait_input(void)
         fd_set in;
         FD_ZERO(&in);
         FD_SET(STDIN_FILENO, &in);
-        int r = pselect(STDIN_FILENO + 1, &in, NULL, NULL, NULL, &waitmask);
-        if (r > 0 || (r < 0 && errno != EINTR)) return 1; /* a read reports errors */
+        int nfds = STDIN_FILENO + 1;
+        if (wakeup[0] >= 0) {
+            FD_SET(wakeup[0], &in);
+            if (wakeup[0] >= nfds) nfds = wakeup[0] + 1;
+        }
+        int r = pselect(nfds, &in, NULL, NULL, NULL, &waitmask);
+        if (r < 0 && errno != EINTR) return 1; /* a read reports errors */
+        if (r > 0 && wakeup[0] >= 0 && FD_ISSET(wakeup[0], &in)) {
+            char drain[64];
+            while (read(wakeup[0], drain, sizeof drain) > 0) {}
+            continue;
+        }
+        if (r > 0) return 1;
     }
 }
 
@@ -394,8 +423,13 @@ static char **complete(const char *text, int start, int end)
  * mode: set readline's again and redraw the line. */
 static void terminal_again(void)
 {
+#ifdef HAVE_LIBEDIT
+    rl_deprep_terminal(); /* libedit's rl_*_after_signal do nothing */
+    rl_prep_terminal(1);
+#else
     rl_cleanup_after_signal();
     rl_reset_after_signal();
+#endif
     rl_forced_update_display();
 }
 
@@ -453,10 +487,20 @@ int repl_run(dial_vm *vm)
     sigset_t block, oldmask;
     sigemptyset(&block);
     sigaddset(&block, SIGINT);
+    sigaddset(&block, SIGCONT);
     sigprocmask(SIG_BLOCK, &block, &oldmask);
     waitmask = oldmask;
     sigdelset(&waitmask, SIGINT);
+    sigdelset(&waitmask, SIGCONT);
 
+    if (pipe(wakeup) == 0) {
+        for (int k = 0; k < 2; k++) {
+            fcntl(wakeup[k], F_SETFL, fcntl(wakeup[k], F_GETFL) | O_NONBLOCK);
+            fcntl(wakeup[k], F_SETFD, FD_CLOEXEC);
+        }
+    } else {
+        wakeup[0] = wakeup[1] = -1;
+    }
     history_file = history_path();
     editing_begin(vm);
     printf("dial %s -- :help for help, Ctrl-D to leave\n", DIAL_VERSION);
@@ -512,6 +556,10 @@ int repl_run(dial_vm *vm)
     history_file = NULL;
     free(chunk);
     sigprocmask(SIG_SETMASK, &oldmask, NULL);
+    for (int k = 0; k < 2; k++) {
+        if (wakeup[k] >= 0) close(wakeup[k]);
+        wakeup[k] = -1;
+    }
     sigaction(SIGINT, &oldint, NULL);
     sigaction(SIGCONT, &oldcont, NULL);
     return 0;
