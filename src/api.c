@@ -215,9 +215,11 @@ const char *dial_name(const dial_vm *d, int i, unsigned kinds)
 
 int dial_disasm(dial_vm *d, const char *name, FILE *out)
 {
-    if (!d || !name || !out) return DIAL_ERROR_USAGE;
+    if (!d) return DIAL_ERROR_USAGE;
     Vm *vm = d->vm;
     sb_clear(&vm->err);
+    if (!name || !out)
+        return fail(vm, DIAL_ERROR_USAGE, "dial_disasm: %s is NULL%s", name ? "out" : "name", "");
     int g = vm_findglobal(vm, name);
     const Value *v = g >= 0 && vm->g[g].t != T_NIL ? &vm->g[g] : NULL;
     int builtin = builtin_find(name) >= 0 || strcmp(name, "grad") == 0 ||

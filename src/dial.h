@@ -91,8 +91,9 @@ const char *dial_name(const dial_vm *vm, int i, unsigned kinds);
 
 /* Write the bytecode listing of the function the global `name` holds to
  * `out` (a function defined with `fn`, or one made by grad). An unknown
- * name, a value that is not a compiled function, or a NULL argument gives
- * DIAL_ERROR_USAGE with the reason in dial_error(). */
+ * name, a value that is not a compiled function (a builtin, a number ...)
+ * or a NULL name or stream gives DIAL_ERROR_USAGE with the reason in
+ * dial_error(); so does a NULL vm, without one. */
 int dial_disasm(dial_vm *vm, const char *name, FILE *out);
 
 #ifdef __cplusplus
