@@ -1081,3 +1081,54 @@ int dial_register(dial_vm *d, const char *name, int nargs, dial_host_fn fn, dial
     if (rev) return d->code = host_rule(d, name, revname, nargs);
     return seterr(d, DIAL_OK, NULL);
 }
+
+/* --- Introspection (the REPL) ------------------------------------------- */
+
+/* grad and value_and_grad are compiled, not in the builtin table; the
+ * keywords are the lexer's (grammar/lexer.re). */
+static const char *const special_names[] = {"grad", "value_and_grad"};
+static const char *const keywords[] = {
+    "fn", "return", "if", "else", "for", "in", "while", "break", "continue",
+    "and", "or", "not", "rule", "checkpoint", "true", "false",
+};
+#define COUNT(a) ((int)(sizeof(a) / sizeof(a)[0]))
+
+const char *dial_name(const dial_vm *d, int i, unsigned kinds)
+{
+    if (!d || i < 0) return NULL;
+    const Vm *vm = d->vm;
+    if (kinds & DIAL_NAME_GLOBAL)
+        for (int g = 0; g < vm->ng; g++)
+            if (vm->g[g].t != T_NIL && i-- == 0) return vm->gname[g];
+    if (kinds & DIAL_NAME_BUILTIN) {
+        if (i < nbuiltins) return builtins[i].name;
+        i -= nbuiltins;
+        if (i < COUNT(special_names)) return special_names[i];
+        i -= COUNT(special_names);
+    }
+    if ((kinds & DIAL_NAME_KEYWORD) && i < COUNT(keywords)) return keywords[i];
+    return NULL;
+}
+
+int dial_disasm(dial_vm *d, const char *name, FILE *out)
+{
+    const char *fn = "dial_disasm";
+    if (!d) return DIAL_ERROR_USAGE;
+    if (!name || !out) return usage(d, fn, name ? "NULL out" : "NULL name");
+    Vm *vm = d->vm;
+    int g = vm_findglobal(vm, name);
+    const Value *v = g >= 0 && vm->g[g].t != T_NIL ? &vm->g[g] : NULL;
+    int builtin = builtin_find(name) >= 0 || strcmp(name, "grad") == 0 ||
+                  strcmp(name, "value_and_grad") == 0;
+    if (!v && !builtin) return seterr(d, DIAL_ERROR_USAGE, "%s: no global '%s'", fn, name);
+    if (!v || v->t != T_FN)
+        return seterr(d, DIAL_ERROR_USAGE, "%s: '%s' is not a compiled function (%s)", fn, name,
+                      !v || v->t == T_BUILTIN ? "a builtin" : val_typename(v));
+    Sbuf b;
+    sb_init(&b);
+    disasm_proto(&b, v->u.fn);
+    fwrite(b.s ? b.s : "", 1, b.len, out);
+    sb_free(&b);
+    fflush(out);
+    return seterr(d, DIAL_OK, NULL);
+}

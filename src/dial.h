@@ -243,6 +243,29 @@ int dial_register(dial_vm *vm, const char *name, int nargs, dial_host_fn fn, dia
  * return, and return DIAL_ERROR_RUNTIME. */
 int dial_fail(dial_vm *vm, const char *message);
 
+/* --- Introspection, for interactive front ends (the REPL) --------------- */
+
+/* Kinds of names, for dial_name. */
+enum {
+    DIAL_NAME_GLOBAL = 1,  /* a global holding a value (functions included) */
+    DIAL_NAME_BUILTIN = 2, /* a builtin function, grad and value_and_grad */
+    DIAL_NAME_KEYWORD = 4  /* a reserved word of the language */
+};
+
+/* The i-th (from 0) of the names of the kinds in `kinds` (DIAL_NAME_*
+ * or-ed): globals in the order they were created, then builtins, then
+ * keywords. NULL past the last one, or when vm is NULL. The string is
+ * valid until the VM next runs code. For completion: call with i = 0, 1,
+ * ... until NULL. */
+const char *dial_name(const dial_vm *vm, int i, unsigned kinds);
+
+/* Write the bytecode listing of the function the global `name` holds to
+ * `out` (a function defined with `fn`, or one made by grad). An unknown
+ * name, a value that is not a compiled function (a builtin, a number ...)
+ * or a NULL name or stream gives DIAL_ERROR_USAGE with the reason in
+ * dial_error(); so does a NULL vm, without one. */
+int dial_disasm(dial_vm *vm, const char *name, FILE *out);
+
 #ifdef __cplusplus
 }
 #endif

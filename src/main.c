@@ -1,6 +1,6 @@
 /* main.c: the `dial` program: run a file, a -e string or standard input,
- * list bytecode, or start a line-oriented interactive session. It uses
- * only the public API (dial.h). Exit status: 0 success, 1 script error,
+ * list bytecode, or start the interactive session (repl.c). It uses only
+ * the public API (dial.h). Exit status: 0 success, 1 script error,
  * 2 usage error. */
 #include <limits.h>
 #include <signal.h>
@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "dial.h"
+#include "repl.h"
 
 static dial_vm *running; /* the VM the SIGINT handler interrupts */
 
@@ -22,8 +23,8 @@ static void on_sigint(int sig)
 static void usage(FILE *f)
 {
     fputs("usage: dial [options] [FILE [ARGS...]]\n"
-          "Run a dial program, or start an interactive session when no FILE is\n"
-          "given and standard input is a terminal.\n"
+          "Run a dial program, or start an interactive session (a REPL) when no\n"
+          "FILE is given and standard input is a terminal.\n"
           "\n"
           "  FILE          run the program in FILE; ARGS become the tuple `args`\n"
           "  -             read the program from standard input\n"
@@ -38,7 +39,11 @@ static void usage(FILE *f)
           "                initial state's): actions, picture, totals; --online: a\n"
           "                while loop that turns out to run N steps\n"
           "  --help        show this help\n"
-          "  --version     show the version\n",
+          "  --version     show the version\n"
+          "\n"
+          "In the session, :help lists the commands (:load FILE, :disasm NAME,\n"
+          ":stats, :quit); Ctrl-C interrupts, Ctrl-D leaves. History is kept in\n"
+          "$DIAL_HISTORY, else ~/.dial_history (DIAL_HISTORY= for none).\n",
           f);
 }
 
@@ -87,37 +92,6 @@ static int status(dial_vm *vm, int rc)
     fputs(dial_error(vm), stderr);
     fflush(stderr);
     return 1;
-}
-
-/* Read lines, running each complete statement; earlier definitions stay. */
-static int repl(dial_vm *vm)
-{
-    char *line = NULL, *chunk = NULL;
-    size_t cap = 0, len = 0;
-    ssize_t n;
-    printf("dial %s -- :quit or Ctrl-D to leave\n", DIAL_VERSION);
-    for (;;) {
-        fputs(len ? "... " : "> ", stdout);
-        fflush(stdout);
-        if ((n = getline(&line, &cap, stdin)) < 0) break;
-        if (!len && strcmp(line, ":quit\n") == 0) break;
-        char *c = realloc(chunk, len + (size_t)n + 1);
-        if (!c) {
-            fputs("dial: out of memory\n", stderr);
-            break;
-        }
-        chunk = c;
-        memcpy(chunk + len, line, (size_t)n + 1);
-        len += (size_t)n;
-        int rc = dial_exec(vm, "stdin", chunk, len, DIAL_ECHO | DIAL_REPL);
-        if (rc == DIAL_INCOMPLETE) continue;
-        if (rc != DIAL_OK) fputs(dial_error(vm), stderr);
-        len = 0;
-    }
-    if (n < 0) putchar('\n');
-    free(line);
-    free(chunk);
-    return 0;
 }
 
 int main(int argc, char **argv)
@@ -181,7 +155,7 @@ int main(int argc, char **argv)
     else if (file)
         rc = status(vm, dial_exec_file(vm, file, flags));
     else if (isatty(0) && !(flags & (DIAL_DISASM | DIAL_AD_SOURCE)))
-        rc = repl(vm);
+        rc = repl_run(vm);
     else
         rc = status(vm, dial_exec_file(vm, "-", flags));
     running = NULL;
