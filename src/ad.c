@@ -117,6 +117,10 @@ typedef struct Ad {
     struct Read *pre;      /* statements pass 3 adds: the site they precede */
     int npre, precap;
     int cur;               /* the statement being analysed (index in pos) */
+    struct Ck *ck;         /* the function's checkpointed loops */
+    int nck, ckcap;
+    struct Arena **keep;   /* where trees that outlive the transform go */
+    const char *fname;     /* the function being transformed */
     const Node *blk;       /* its block, and its index there */
     int blkat;
     int loops;             /* loop nesting while lowering */
@@ -533,6 +537,142 @@ static Node *lower_block(Ad *a, const Node *b, int region)
     return out;
 }
 
+/* -- checkpointed loops ------------------------------------------------------ */
+
+/* `for i in a..b checkpoint(s) { body }` becomes a loop over one call,
+ * `v.. = f'loop#k(i, v.., u..)`: the body made a function of the index, the
+ * outer variables it assigns (v, the state it carries) and the outer ones it
+ * only reads (u). The function is compiled as ordinary code (the untaped
+ * advances) and grad builds its fwd/rev pair like any callee's; the VM's
+ * loop runner (checkpoint.c) drives the three under a Revolve schedule. */
+typedef struct Ck {
+    const Node *loop;      /* the lowered N_FOR */
+    const char *step;      /* the function's global name */
+    Names v, u;            /* lowered names of the carried and read variables */
+} Ck;
+
+/* The names body reads (rd) and assigns (wr); *jumps counts the break and
+ * continue statements of the loop itself and every return. */
+static void names_in(const Node *e, Names *rd, Names *wr, int *jumps, int nested)
+{
+    if (!e) return;
+    switch (e->kind) {
+    case N_NAME: names_add(rd, e->str); return;
+    case N_BREAK: case N_CONTINUE: *jumps += !nested; return;
+    case N_RETURN: (*jumps)++; break;
+    case N_FOR: case N_WHILE: nested = 1; break;
+    case N_ASSIGN: {
+        const Node *t = e->k[0];
+        while (t->kind == N_INDEX) {      /* x[i] = v reads x and writes it */
+            for (int i = 1; i < t->n; i++) names_in(t->k[i], rd, wr, jumps, nested);
+            t = t->k[0];
+        }
+        if (t->kind == N_NAME) names_add(wr, t->str);
+        if (t != e->k[0] || e->op >= 0) names_in(t, rd, wr, jumps, nested);
+        names_in(e->k[1], rd, wr, jumps, nested);
+        return;
+    }
+    case N_MASSIGN:
+        for (int i = 0; i + 1 < e->n; i++) names_add(wr, e->k[i]->str);
+        names_in(e->k[e->n - 1], rd, wr, jumps, nested);
+        return;
+    default: break;
+    }
+    for (int i = 0; i < e->n; i++) names_in(e->k[i], rd, wr, jumps, nested);
+}
+
+static Ck *ck_of(Ad *a, const Node *loop)
+{
+    for (int i = 0; i < a->nck; i++)
+        if (a->ck[i].loop == loop) return &a->ck[i];
+    return NULL;
+}
+
+/* The loop s rewritten over its step function (compiled and registered
+ * here), with *ck describing it; NULL (and s stays as it is) when the body
+ * carries nothing. */
+static const Node *ckpt_loop(Ad *a, const Node *s, Ck **ckp)
+{
+    Names rd = {0}, wr = {0}, v = {0}, u = {0};
+    int jumps = 0;
+    const Node *out = NULL;
+    names_in(s->k[2], &rd, &wr, &jumps, 0);
+    if (jumps) {
+        aderr(a, s->loc, "grad: a checkpointed loop cannot contain break, continue or return");
+        goto done;
+    }
+    for (int i = 0; i < wr.n; i++)
+        if (strcmp(wr.s[i], s->str) != 0 && lookup(a, wr.s[i])) names_add(&v, wr.s[i]);
+    for (int i = 0; i < rd.n; i++)
+        if (strcmp(rd.s[i], s->str) != 0 && lookup(a, rd.s[i]) && !names_has(&v, rd.s[i]))
+            names_add(&u, rd.s[i]);
+    if (!v.n) goto done;
+    /* the step function lives as long as the VM: grad finds it by name */
+    Arena *keep = a->ar;
+    if (!*a->keep && (!(*a->keep = arena_new()) || vm_keeparena(a->vm, *a->keep))) {
+        arena_free(*a->keep);
+        *a->keep = NULL;
+        a->nerrs++;
+        goto done;
+    }
+    a->ar = *a->keep;
+    Node *fn = node(a, N_FN), *body = block(a), *ret = node(a, N_RETURN);
+    char buf[300];
+    snprintf(buf, sizeof buf, "%s'loop#%d", a->fname, ++a->counter);
+    if (fn) fn->str = arena_strdup(a->ar, buf, strlen(buf));
+    add(a, fn, name(a, s->str));
+    for (int i = 0; i < v.n; i++) add(a, fn, name(a, v.s[i]));
+    for (int i = 0; i < u.n; i++) add(a, fn, name(a, u.s[i]));
+    for (int i = 0; i < s->k[2]->n; i++) add(a, body, copy(a, s->k[2]->k[i]));
+    for (int i = 0; i < v.n; i++) add(a, ret, name(a, v.s[i]));
+    add(a, body, ret);
+    add(a, fn, body);
+    a->ar = keep;
+    if (a->nerrs || !fn) goto done;
+    Proto *p = compile_function(a->vm, fn, a->src, a->errs);
+    int g = p ? vm_global(a->vm, fn->str) : -1;
+    if (g >= 0) vm_setfnast(a->vm, g, fn);
+    if (g < 0 || vm_fnast(a->vm, fn->str) != fn) {
+        a->nerrs++;
+        goto done;
+    }
+    a->vm->g[g].t = T_FN;
+    a->vm->g[g].u.fn = p;
+    /* the loop over the call */
+    Node *c = add(a, node(a, N_CALL), name(a, fn->str));
+    add(a, c, name(a, s->str));
+    for (int i = 0; i < v.n; i++) add(a, c, name(a, v.s[i]));
+    for (int i = 0; i < u.n; i++) add(a, c, name(a, u.s[i]));
+    Node *st;
+    if (v.n == 1) {
+        st = set(a, v.s[0], c);
+    } else {
+        st = node(a, N_MASSIGN);
+        for (int i = 0; i < v.n; i++) add(a, st, name(a, v.s[i]));
+        add(a, st, c);
+    }
+    Node *loop = shell(a, s), *lb = block(a);
+    add(a, lb, st);
+    add(a, add(a, add(a, add(a, loop, s->k[0]), s->k[1]), lb), s->k[3]);
+    Ck *ck = grow(&a->ck, &a->nck, &a->ckcap, sizeof(Ck));
+    if (!ck || !loop) {
+        a->nerrs++;
+        goto done;
+    }
+    memset(ck, 0, sizeof *ck);
+    ck->step = fn->str;
+    for (int i = 0; i < v.n; i++) names_add(&ck->v, lookup(a, v.s[i]));
+    for (int i = 0; i < u.n; i++) names_add(&ck->u, lookup(a, u.s[i]));
+    *ckp = ck;
+    out = loop;
+done:
+    free(rd.s);
+    free(wr.s);
+    free(v.s);
+    free(u.s);
+    return out;
+}
+
 static void lower_stmt(Ad *a, Node *out, const Node *s)
 {
     Loc keep = a->at;
@@ -558,8 +698,14 @@ static void lower_stmt(Ad *a, Node *out, const Node *s)
         break;
     }
     case N_FOR: {
+        Ck *ck = NULL;
+        if (s->op == 1) {
+            const Node *r = ckpt_loop(a, s, &ck);
+            if (r) s = r;
+        }
         Node *from = bind(a, out, lower_op(a, out, s->k[0]));
         Node *to = bind(a, out, lower_op(a, out, s->k[1]));
+        Node *count = ck && s->k[3] ? bind(a, out, lower_op(a, out, s->k[3])) : NULL;
         Scope sc;
         Names dummy = {0};
         scope_push(a, &sc, &dummy);
@@ -575,8 +721,12 @@ static void lower_stmt(Ad *a, Node *out, const Node *s)
         if (!stops) {
             Node *f = add(a, add(a, add(a, node(a, N_FOR), from), to), body);
             if (f) f->str = (char *)var;
-            add(a, f, NULL);
+            add(a, f, count);
             add(a, out, f);
+            if (ck && f) {
+                f->op = 1;
+                ck->loop = f;
+            }
             break;
         }
         /* a loop that may stop early runs as a while loop over a counter */
@@ -1244,6 +1394,54 @@ static const char *pair_name(Ad *a, const Node *fn, const char *which);
 
 static Node *fwd_block(Ad *a, const Node *b, int clear);
 
+static Node *tuple_of(Ad *a, const Names *ns, int take)
+{
+    Node *t = add(a, node(a, N_CALL), name(a, "%tuple"));
+    for (int i = 0; i < ns->n; i++)
+        add(a, t, take ? call1(a, "%take", name(a, adj(a, ns->s[i]))) : name(a, ns->s[i]));
+    return t;
+}
+
+static Node *item(Ad *a, const char *t, int i)
+{
+    return add(a, add(a, node(a, N_INDEX), name(a, t)), num(a, i));
+}
+
+/* v.. = %ckpt_fwd(count, from, to, (v..), (u..), step, step'fwd, line, col):
+ * the loop runs under the runner, which keeps what the reverse needs. */
+static void ckpt_fwd(Ad *a, Node *out, const Node *s, const Ck *ck)
+{
+    const Node *step = vm_fnast(a->vm, ck->step);
+    Node *args[9] = {s->k[3] ? copy(a, s->k[3]) : num(a, -1), copy(a, s->k[0]), copy(a, s->k[1]),
+                     tuple_of(a, &ck->v, 0), tuple_of(a, &ck->u, 0), name(a, ck->step),
+                     name(a, pair_name(a, step, "fwd")), num(a, s->loc.first_line),
+                     num(a, s->loc.first_column)};
+    const char *t = fresh(a, "$ck", NULL);
+    names_add(&a->vars, t);
+    add(a, out, set(a, t, call(a, "%ckpt_fwd", 9, args)));
+    for (int j = 0; j < ck->v.n; j++) add(a, out, set(a, ck->v.s[j], item(a, t, j)));
+    add(a, out, set(a, t, num(a, 0)));
+}
+
+/* The reverse of a checkpointed loop: the runner reverses every step and
+ * hands back the carried variables' adjoints, the read ones' and the
+ * carried variables' values before the loop. */
+static void ckpt_rev(Ad *a, Node *out, const Ck *ck)
+{
+    const Node *step = vm_fnast(a->vm, ck->step);
+    Node *args[4] = {tuple_of(a, &ck->v, 1), name(a, ck->step), name(a, pair_name(a, step, "fwd")),
+                     name(a, pair_name(a, step, "rev"))};
+    const char *g = fresh(a, "$g", NULL);
+    names_add(&a->vars, g);
+    add(a, out, set(a, g, call(a, "%ckpt_rev", 4, args)));
+    int nv = ck->v.n, nu = ck->u.n;
+    for (int j = 0; j < nv; j++) add(a, out, accumulate(a, ck->v.s[j], item(a, g, j)));
+    for (int m = 0; m < nu; m++)
+        if (names_has(&a->varied, ck->u.s[m])) add(a, out, accumulate(a, ck->u.s[m], item(a, g, nv + m)));
+    for (int j = 0; j < nv; j++) add(a, out, set(a, ck->v.s[j], item(a, g, nv + nu + j)));
+    add(a, out, set(a, g, num(a, 0)));
+}
+
 static Node *fwd_stmt(Ad *a, const Node *s)
 {
     Node *out = block(a);
@@ -1286,6 +1484,10 @@ static Node *fwd_stmt(Ad *a, const Node *s)
         break;
     }
     case N_FOR: {
+        if (s->op == 1 && ck_of(a, s)) {
+            ckpt_fwd(a, out, s, ck_of(a, s));
+            break;
+        }
         const char *n = fresh(a, "$n", NULL);
         names_add(&a->vars, n);
         add(a, out, set(a, n, num(a, 0)));
@@ -1542,6 +1744,10 @@ static Node *rev_stmt(Ad *a, const Node *s)
     }
     case N_FOR:
     case N_WHILE: {
+        if (s->kind == N_FOR && s->op == 1 && ck_of(a, s)) {
+            ckpt_rev(a, out, ck_of(a, s));
+            break;
+        }
         const char *n = fresh(a, "$n", NULL), *st = fresh(a, "$a", NULL), *k = fresh(a, "$k", NULL);
         names_add(&a->vars, n);
         names_add(&a->vars, st);
@@ -2142,6 +2348,13 @@ static void reset(Ad *a)
     free(a->pos);
     free(a->read);
     free(a->pre);
+    for (int i = 0; i < a->nck; i++) {
+        free(a->ck[i].v.s);
+        free(a->ck[i].u.s);
+    }
+    free(a->ck);
+    a->ck = NULL;
+    a->nck = a->ckcap = 0;
     a->pos = NULL;
     a->read = NULL;
     a->pre = NULL;
@@ -2255,11 +2468,14 @@ static int build_pair(Ad *a, const Node *fn, unsigned mask)
     sub.pos = NULL;
     sub.read = NULL;
     sub.pre = NULL;
+    sub.ck = NULL;
+    sub.nck = sub.ckcap = 0;
     sub.npos = sub.poscap = sub.nread = sub.readcap = sub.npre = sub.precap = 0;
     sub.returns = sub.loops = sub.jumps = 0;
     sub.brk = sub.cnt = NULL;
     Ad *b = &sub;
     b->at = fn->loc;
+    b->fname = fn->str;
     int np = fn->n - 1;
     Scope top;
     Names params = {0};
@@ -2322,6 +2538,8 @@ Proto *ad_grad(Vm *vm, const Node *fn, const int *wrt, int nwrt, int value, cons
     a.src = src;
     a.errs = errs;
     a.at = at;
+    Arena *keep = NULL;
+    a.keep = &keep;
     a.ar = arena_new();
     if (!a.ar) return NULL;
     if (rules_load(vm, errs)) {

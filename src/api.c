@@ -45,7 +45,6 @@ struct dial_vm {
     Vm *vm;
     int code;                /* status of the last call */
     int running;             /* a run is under way (host functions inside) */
-    size_t ad_budget;
     dial_array *live;        /* every handle not freed yet */
     Keeper *keep;
     int nkeep, keepcap;
@@ -597,10 +596,26 @@ int dial_ad_stats(const dial_vm *d, char *buf, size_t size)
 {
     if (!d) return -1;
     const Tape *t = &d->vm->ctx.tape;
-    return snprintf(buf, size,
-                    "{\"forward_steps\": %d, \"taped_steps\": %zu, \"snapshots_peak\": %d, "
-                    "\"snapshot_bytes_peak\": %d, \"tape_bytes_peak\": %zu, \"pushes\": %zu}",
-                    0, t->taped_steps, 0, 0, t->bytes_peak, t->pushes);
+    Sbuf b;
+    sb_init(&b);
+    sb_printf(&b,
+              "{\"forward_steps\": %zu, \"taped_steps\": %zu, \"snapshots_peak\": %zu, "
+              "\"snapshot_bytes_peak\": %zu, \"tape_bytes_peak\": %zu, \"pushes\": %zu, \"loops\": [",
+              t->forward_steps, t->taped_steps, t->snapshots_peak, t->snapshot_bytes_peak, t->bytes_peak,
+              t->pushes);
+    for (size_t k = 0; k < t->nloops; k++) {
+        const CkStat *l = &t->loops[k];
+        sb_printf(&b,
+                  "%s{\"line\": %d, \"col\": %d, \"n\": %lld, \"s\": %lld, \"runs\": %lld, "
+                  "\"optimum\": %lld, \"forward_steps\": %lld}",
+                  k ? ", " : "", l->line, l->col, (long long)l->n, (long long)l->s, (long long)l->runs,
+                  (long long)(l->t * l->runs), (long long)l->advances);
+    }
+    sb_puts(&b, "]}");
+    int n = (int)b.len;
+    if (size) snprintf(buf, size, "%s", sb_str(&b));
+    sb_free(&b);
+    return n;
 }
 
 void dial_interrupt(dial_vm *d)
@@ -629,13 +644,13 @@ int dial_set_step_limit(dial_vm *d, uint64_t steps)
 int dial_set_ad_budget(dial_vm *d, size_t bytes)
 {
     if (!d) return DIAL_ERROR_USAGE;
-    d->ad_budget = bytes;
+    d->vm->ad_budget = bytes;
     return seterr(d, DIAL_OK, NULL);
 }
 
 size_t dial_ad_budget(const dial_vm *d)
 {
-    return d ? d->ad_budget : 0;
+    return d ? (d->vm->ad_budget ? d->vm->ad_budget : VM_AD_BUDGET) : 0;
 }
 
 /* -- globals and calls ----------------------------------------------------- */

@@ -542,6 +542,15 @@ static void call_to(C *c, const Node *e, int reg)
     int where, kind = V_NONE;
     if (fn->kind == N_NAME && fn->str[0] == '%') {   /* generated code only */
         if (tape_op(c, e, reg)) return;
+        int rev = strcmp(fn->str, "%ckpt_rev") == 0;
+        if (rev || strcmp(fn->str, "%ckpt_fwd") == 0) {  /* it calls functions */
+            int base = call_base(c, reg);
+            args_to(c, e);
+            emit(c, OP_CKPT, rev, base, nargs, 0);
+            if (base != reg) emit(c, OP_MOVE, 0, reg, base, 0);
+            fs->freereg = save;
+            return;
+        }
         int in = intrinsic_find(fn->str);
         if (in < 0) {
             cerror(c, fn->loc, "internal error: unknown intrinsic '%s'", fn->str);

@@ -48,6 +48,8 @@
     X(ACCR)      /* R[a] = R[a] + RK(b) summed to operand f>>4's shape in  \
                     the record R[c]                                        */ \
     X(ADDOUTER)  /* R[a] = R[a] + outer(R[b], R[c]), in place when it can */ \
+    X(CKPT)      /* R[a] = the loop runner (f: 0 forward, 1 reverse) over  \
+                    the b arguments R[a+1 ..] (checkpoint.h)              */ \
     X(TAKE)      /* R[a] = R[b]; R[b] = 0 (an adjoint taken)               */ \
     X(ADDTAKE)   /* R[a] += R[b]; R[b] = 0 (an adjoint handed on)          */ \
     X(FUSEDIDX)  /* R[a][items of pattern b] = (F_ADD: +=) kernel c, then  \

@@ -34,6 +34,7 @@ void tape_clear(Ctx *c)
     t->b = NULL;
     t->cap = t->bcap = t->nb = 0;
     t->bytes = 0;
+    t->snapshots = t->snapshot_bytes = 0;   /* the records held them */
 }
 
 int tape_push(Ctx *c, const Value *v)
@@ -303,7 +304,7 @@ const Builtin intrinsics[] = {
     {"%reduce_to", in_reduce_to, 2, 2, -1, -1},
     {"%mat", in_mat, 2, 2, -1, -1},
     {"%like", in_like, 2, 2, -1, -1},
-    {"%tuple", in_tuple, 1, -1, -1, -1},
+    {"%tuple", in_tuple, 0, -1, -1, -1},
     {"%scalar", in_scalar, 1, 1, -1, -1},
     {NULL, NULL, 0, 0, -1, -1},
 };

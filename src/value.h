@@ -88,7 +88,19 @@ typedef struct Tape {
     size_t bytes_peak;
     size_t pushes;           /* values pushed */
     size_t taped_steps;      /* loop-body evaluations with cache */
+    size_t forward_steps;    /* ... without cache (checkpointed loops) */
+    size_t snapshots, snapshots_peak;          /* states checkpointed loops */
+    size_t snapshot_bytes, snapshot_bytes_peak; /* keep, and their arrays */
+    struct CkStat *loops;    /* per checkpointed loop (checkpoint.c) */
+    size_t nloops, loopcap;
 } Tape;
+
+/* A checkpointed loop's runs with one n and s: the optimum t(n, s) and the
+ * untaped step evaluations they made (runs * t when optimal). */
+typedef struct CkStat {
+    int line, col;
+    int64_t n, s, t, advances, runs;
+} CkStat;
 
 /* The runtime context every kernel and builtin gets: memory accounting and
  * the limit, the output stream of `print`, the AD tape, and the last error

@@ -18,6 +18,7 @@
 #include "array.h"
 #include "ast.h"
 #include "builtins.h"
+#include "checkpoint.h"
 #include "tape.h"
 
 #define VM_MAXSTACK ((size_t)1 << 22)   /* values: 64 MB of registers */
@@ -74,6 +75,7 @@ void vm_free(Vm *vm)
     free(vm->gname);
     free(vm->ghash);
     free(vm->gfn);
+    free(vm->ctx.tape.loops);
     for (int i = 0; i < vm->narenas; i++) arena_free(vm->arenas[i]);
     free(vm->arenas);
     free(vm->rules);
@@ -265,6 +267,7 @@ static void where(const Frame *f, int *line, int *col)
 static void trace_line(Sbuf *b, const Frame *f)
 {
     int line, col;
+    if (!f->p->src) return;          /* vm_call's chunk: no place in a source */
     where(f, &line, &col);
     sb_printf(b, "    %s:%d:%d: in ", f->p->src ? f->p->src->name : "?", line, col);
     if (strcmp(f->p->name, "main chunk") == 0) sb_puts(b, "main chunk\n");
@@ -278,6 +281,13 @@ static void report(Vm *vm, int depth0)
 {
     const Frame *top = &vm->frames[vm->nframes - 1];
     int line, col;
+    if (vm->err.len) {
+        /* a run inside this one (a loop runner's call) already reported
+         * the error: the traceback goes on with the frames around it */
+        if (!strstr(sb_str(&vm->err), "stack traceback:\n")) sb_puts(&vm->err, "stack traceback:\n");
+        for (int k = vm->nframes - 1; k >= depth0; k--) trace_line(&vm->err, &vm->frames[k]);
+        return;
+    }
     where(top, &line, &col);
     diag_report(&vm->err, top->p->src, line, col, "%s", vm->ctx.msg);
     int n = vm->nframes - depth0;
@@ -757,6 +767,24 @@ static int execute(Vm *vm, int depth0, Value *result)
                 val_decref(ctx, &r);
                 if (rc) goto error;
             }
+        } vmbreak;
+        vmcase(OP_CKPT) {
+            /* the runner calls functions, which may move the stack and
+             * the frames: its arguments are moved out first, and the frame
+             * is loaded again after */
+            Value args[16];
+            int n = i->u.bc.b;
+            for (int k = 0; k < n; k++) {
+                args[k] = RA[1 + k];
+                RA[1 + k].t = T_NIL;
+            }
+            Value out = val_nil();
+            fr->pc = pc;
+            int rc = (i->f ? ckpt_reverse : ckpt_forward)(vm, args, n, &out);
+            for (int k = 0; k < n; k++) val_decref(ctx, &args[k]);
+            LOADFRAME();
+            if (rc) goto error;
+            setval(ctx, RA, out);
         } vmbreak;
         vmcase(OP_ADDOUTER) {
             if (val_outer(ctx, RA, &R[i->u.bc.b], &R[i->u.bc.c], 1)) goto error;

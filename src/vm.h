@@ -69,6 +69,7 @@ typedef struct Vm {
     int nrules, rulecap;
     int rules_loaded;
     Sbuf *adsrc;           /* when set, grad appends the source it generates */
+    size_t ad_budget;      /* bytes AD may keep; 0: VM_AD_BUDGET */
     /* embedding (api.c) */
     uint64_t steps;        /* backward jumps and calls so far in this run */
     uint64_t steplimit;    /* a run stops when steps exceed it; 0: none */
@@ -77,6 +78,10 @@ typedef struct Vm {
     int (*host)(struct Vm *vm, int fn, const Value *args, int nargs, Value *out);
     void *hostdata;
 } Vm;
+
+/* The default AD memory budget: what a checkpointed loop without a count
+ * may spend on snapshots (checkpoint.c). */
+#define VM_AD_BUDGET ((size_t)256 << 20)
 
 Vm *vm_new(void);
 void vm_free(Vm *vm);

@@ -1,0 +1,387 @@
+/* checkpoint.c: the runner of checkpointed loops (see checkpoint.h).
+ *
+ * A state is the tuple of the carried values; the loop index is not part
+ * of it, since the schedule names the step of every action. Snapshots are
+ * references (arrays are immutable under copy on write), counted in bytes
+ * of the arrays they hold. The record the forward sweep leaves on the tape
+ * is a tuple: n, s, the first index, the number of schedule actions taken,
+ * x_0, the read values u, the slots, and the loop's position. The reverse
+ * starts the same schedule again and replays that many actions without
+ * running them, so the schedule's state needs no home between sweeps. */
+#include "checkpoint.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "array.h"
+#include "revolve.h"
+#include "tape.h"
+
+enum { R_N, R_S, R_START, R_TAKEN, R_X0, R_U, R_SLOTS, R_LINE, R_COL, R_ADV, R__N };
+
+/* One run of a loop: the functions, the state and the counts. */
+typedef struct Run {
+    Vm *vm;
+    const Value *step, *fwd, *rev;
+    Value u;               /* tuple of the read values */
+    int64_t start;
+    int nv;
+    Value *cur;            /* the current state: nv values */
+    Value *slot;           /* the record's slots */
+    int64_t advances;
+} Run;
+
+static size_t state_bytes(const Value *v, int n)
+{
+    size_t b = 0;
+    for (int k = 0; k < n; k++)
+        if (v[k].t == T_ARR) b += (size_t)v[k].u.a->n * sizeof(double);
+    return b;
+}
+
+static void snap_account(Ctx *c, int d, size_t bytes, int add)
+{
+    Tape *t = &c->tape;
+    if (add) {
+        t->snapshots += (size_t)d;
+        t->snapshot_bytes += bytes;
+    } else {
+        t->snapshots -= (size_t)d;
+        t->snapshot_bytes -= bytes;
+    }
+    if (t->snapshots > t->snapshots_peak) t->snapshots_peak = t->snapshots;
+    if (t->snapshot_bytes > t->snapshot_bytes_peak) t->snapshot_bytes_peak = t->snapshot_bytes;
+}
+
+static Value tuple_of(Ctx *c, const Value *v, int n)
+{
+    Tuple *t = tup_new(c, n);
+    if (!t) return val_nil();
+    for (int k = 0; k < n; k++) val_set(c, &t->v[k], &v[k]);
+    Value r;
+    r.t = T_TUPLE;
+    r.u.tu = t;
+    return r;
+}
+
+/* The values of a state held as a function's result: one value, or a
+ * tuple of nv. */
+static int unpack(Ctx *c, Value *r, Value *to, int nv)
+{
+    if (nv == 1) {
+        val_decref(c, &to[0]);
+        to[0] = *r;
+        *r = val_nil();
+        return 0;
+    }
+    if (r->t != T_TUPLE || r->u.tu->n != nv) return ctx_err(c, "internal error: a loop step's state");
+    for (int k = 0; k < nv; k++) val_set(c, &to[k], &r->u.tu->v[k]);
+    val_decref(c, r);
+    return 0;
+}
+
+/* Call f(index, state..., u...) into *r. */
+static int call_step(Run *r, const Value *f, int64_t index, Value *res)
+{
+    Ctx *c = &r->vm->ctx;
+    int nu = r->u.u.tu->n, na = 1 + r->nv + nu;
+    Value *args = malloc((size_t)na * sizeof *args);
+    if (!args) return ctx_err(c, "out of memory");
+    args[0] = val_num((double)(r->start + index));
+    memcpy(args + 1, r->cur, (size_t)r->nv * sizeof *args);
+    memcpy(args + 1 + r->nv, r->u.u.tu->v, (size_t)nu * sizeof *args);
+    int rc = vm_call(r->vm, f, args, na, res);
+    free(args);
+    return rc;
+}
+
+static int advance(Run *r, int64_t index, int64_t count)
+{
+    Ctx *c = &r->vm->ctx;
+    for (int64_t j = 0; j < count; j++) {
+        Value res;
+        if (call_step(r, r->step, index + j, &res) || unpack(c, &res, r->cur, r->nv)) return -1;
+        r->advances++;
+        c->tape.forward_steps++;
+    }
+    return 0;
+}
+
+static int store(Run *r, int64_t k)
+{
+    Ctx *c = &r->vm->ctx;
+    Value *s = &r->slot[k];
+    if (s->t == T_TUPLE) snap_account(c, 1, state_bytes(s->u.tu->v, r->nv), 0);
+    val_decref(c, s);
+    *s = tuple_of(c, r->cur, r->nv);
+    if (s->t != T_TUPLE) return -1;
+    snap_account(c, 1, state_bytes(r->cur, r->nv), 1);
+    return 0;
+}
+
+static int restore(Run *r, int64_t k, int keep)
+{
+    Ctx *c = &r->vm->ctx;
+    Value *s = &r->slot[k];
+    if (s->t != T_TUPLE) return ctx_err(c, "internal error: an empty checkpoint slot");
+    for (int j = 0; j < r->nv; j++) val_set(c, &r->cur[j], &s->u.tu->v[j]);
+    if (!keep) {
+        snap_account(c, 1, state_bytes(s->u.tu->v, r->nv), 0);
+        val_decref(c, s);
+    }
+    return 0;
+}
+
+static int number(Ctx *c, const Value *v, const char *what, double *x)
+{
+    if (v->t != T_NUM) return ctx_err(c, "%s must be a number, not %s", what, val_typename(v));
+    *x = v->u.n;
+    return 0;
+}
+
+/* The slot count: the written one, or what the AD budget holds of states
+ * like x_0 (one more state's worth is left for a step's cache). */
+static int slots_of(Vm *vm, double count, const Value *x0, int nv, int64_t *s)
+{
+    if (count == -1) {
+        size_t b = state_bytes(x0, nv) + (size_t)nv * sizeof(Value);
+        size_t budget = vm->ad_budget ? vm->ad_budget : VM_AD_BUDGET;
+        *s = (int64_t)(budget / (2 * b));
+        if (*s < 1) *s = 1;
+        return 0;
+    }
+    if (!(count >= 1) || count != floor(count) || count > 1e15)
+        return ctx_err(&vm->ctx, "checkpoint(s): s must be a whole number of at least 1, not %.17g", count);
+    *s = (int64_t)count;
+    return 0;
+}
+
+int ckpt_forward(Vm *vm, const Value *a, int nargs, Value *out)
+{
+    Ctx *c = &vm->ctx;
+    double count = 0, from = 0, to = 0;
+    (void)nargs;
+    if (number(c, &a[0], "a checkpoint count", &count) || number(c, &a[1], "a for loop's bounds", &from) ||
+        number(c, &a[2], "a for loop's bounds", &to))
+        return -1;
+    const Tuple *v0 = a[3].u.tu;
+    int64_t n = to > from ? (int64_t)ceil(to - from) : 0, s = 1;
+    if (slots_of(vm, count, v0->v, v0->n, &s)) return -1;
+    int64_t nslots = s < n ? s : (n > 0 ? n : 1);
+    Tuple *rec = tup_new(c, R__N);
+    Tuple *slots = rec ? tup_new(c, (int)nslots) : NULL;
+    Value *cur = calloc((size_t)v0->n, sizeof *cur);
+    rv_cursor cu;
+    int rc = -1, cursor = 0;
+    if (!rec || !slots || !cur || (size_t)nslots > (size_t)INT32_MAX) {
+        ctx_err(c, "out of memory");
+        goto done;
+    }
+    if (rv_init(&cu, n, s)) {
+        ctx_err(c, "out of memory");
+        goto done;
+    }
+    cursor = 1;
+    for (int k = 0; k < v0->n; k++) val_set(c, &cur[k], &v0->v[k]);
+    Run r = {vm, &a[5], &a[6], NULL, a[4], (int64_t)from, v0->n, cur, slots->v, 0};
+    int64_t taken = 0;
+    for (;;) {
+        rv_action act = rv_next(&cu);
+        taken++;
+        if (act.kind == RV_STORE) {
+            if (store(&r, act.slot)) goto done;
+        } else if (act.kind == RV_ADVANCE) {
+            if (advance(&r, act.index, act.count)) goto done;
+        } else if (act.kind == RV_STEP_REVERSE) {
+            /* the last step runs taped: its cache stays on the tape for
+             * the reverse, which starts with it */
+            Value res;
+            if (call_step(&r, r.fwd, act.index, &res) || unpack(c, &res, cur, r.nv)) goto done;
+            c->tape.taped_steps++;
+            break;
+        } else if (act.kind == RV_END) {
+            break;
+        } else {
+            ctx_err(c, "internal error: the checkpointing schedule (%d)", (int)act.kind);
+            goto done;
+        }
+    }
+    Value x0 = val_nil(), sl;
+    sl.t = T_TUPLE;
+    sl.u.tu = slots;
+    slots = NULL;
+    val_set(c, &x0, &a[3]);
+    rec->v[R_N] = val_num((double)n);
+    rec->v[R_S] = val_num((double)s);
+    rec->v[R_START] = val_num(from);
+    rec->v[R_TAKEN] = val_num((double)taken);
+    rec->v[R_X0] = x0;
+    val_set(c, &rec->v[R_U], &a[4]);
+    rec->v[R_SLOTS] = sl;
+    rec->v[R_LINE] = a[7];
+    rec->v[R_COL] = a[8];
+    rec->v[R_ADV] = val_num((double)r.advances);
+    Value rv;
+    rv.t = T_TUPLE;
+    rv.u.tu = rec;
+    rec = NULL;
+    rc = tape_push(c, &rv);
+    val_decref(c, &rv);
+    if (rc) goto done;
+    *out = tuple_of(c, cur, v0->n);
+    rc = out->t == T_TUPLE ? 0 : -1;
+done:
+    if (cursor) rv_free(&cu);
+    if (rec) {
+        Value t;
+        t.t = T_TUPLE;
+        t.u.tu = rec;
+        val_decref(c, &t);
+    }
+    if (slots) {
+        for (int64_t k = 0; k < nslots; k++)
+            if (slots->v[k].t == T_TUPLE) snap_account(c, 1, state_bytes(slots->v[k].u.tu->v, v0->n), 0);
+        Value t;
+        t.t = T_TUPLE;
+        t.u.tu = slots;
+        val_decref(c, &t);
+    }
+    for (int k = 0; cur && k < v0->n; k++) val_decref(c, &cur[k]);
+    free(cur);
+    return rc;
+}
+
+/* Reverse one step whose cache is on the tape: the state's adjoint dv
+ * (nv values) goes back one step, the read values' adjoints add up in du. */
+static int reverse_step(Run *r, Value *dv, Value *du)
+{
+    Ctx *c = &r->vm->ctx;
+    int nu = r->u.u.tu->n;
+    Value arg = r->nv == 1 ? dv[0] : tuple_of(c, dv, r->nv), g;
+    if (r->nv > 1 && arg.t != T_TUPLE) return -1;
+    int rc = vm_call(r->vm, r->rev, &arg, 1, &g);
+    if (r->nv > 1) val_decref(c, &arg);
+    if (rc) return -1;
+    if (g.t != T_TUPLE || g.u.tu->n != 1 + r->nv + nu) {
+        val_decref(c, &g);
+        return ctx_err(c, "internal error: a loop step's adjoints");
+    }
+    for (int k = 0; k < r->nv; k++) val_set(c, &dv[k], &g.u.tu->v[1 + k]);
+    for (int k = 0; k < nu && rc == 0; k++) rc = val_binary(c, BIN_ADD, &du[k], &du[k], &g.u.tu->v[1 + r->nv + k]);
+    val_decref(c, &g);
+    return rc;
+}
+
+/* The loop's line in the statistics. */
+static void count_loop(Ctx *c, const Value *rec, int64_t advances)
+{
+    Tape *t = &c->tape;
+    int line = (int)rec[R_LINE].u.n, col = (int)rec[R_COL].u.n;
+    int64_t n = (int64_t)rec[R_N].u.n, s = (int64_t)rec[R_S].u.n;
+    for (size_t k = 0; k < t->nloops; k++) {
+        CkStat *l = &t->loops[k];
+        if (l->line == line && l->col == col && l->n == n && l->s == s) {
+            l->runs++;
+            l->advances += advances;
+            return;
+        }
+    }
+    if (t->nloops == t->loopcap) {
+        size_t cap = t->loopcap ? 2 * t->loopcap : 8;
+        CkStat *ls = realloc(t->loops, cap * sizeof *ls);
+        if (!ls) return;             /* statistics only */
+        t->loops = ls;
+        t->loopcap = cap;
+    }
+    t->loops[t->nloops++] = (CkStat){line, col, n, s, rv_t(n, s), advances, 1};
+}
+
+int ckpt_reverse(Vm *vm, const Value *a, int nargs, Value *out)
+{
+    Ctx *c = &vm->ctx;
+    (void)nargs;
+    Value recv;
+    if (tape_pop(c, &recv)) return -1;
+    if (recv.t != T_TUPLE || recv.u.tu->n != R__N) {
+        val_decref(c, &recv);
+        return ctx_err(c, "internal error: the AD tape holds no checkpoint record");
+    }
+    Value *rec = recv.u.tu->v;
+    int64_t n = (int64_t)rec[R_N].u.n, s = (int64_t)rec[R_S].u.n, taken = (int64_t)rec[R_TAKEN].u.n;
+    const Tuple *x0 = rec[R_X0].u.tu;
+    int nv = x0->n, nu = rec[R_U].u.tu->n, rc = -1, cursor = 0;
+    Value *cur = calloc((size_t)nv, sizeof *cur), *dv = calloc((size_t)nv, sizeof *dv);
+    Value *du = calloc((size_t)nu + 1, sizeof *du);
+    rv_cursor cu;
+    if (!cur || !dv || !du || rv_init(&cu, n, s)) {
+        ctx_err(c, "out of memory");
+        goto done;
+    }
+    cursor = 1;
+    for (int k = 0; k < nv; k++) val_set(c, &dv[k], &a[0].u.tu->v[k]);
+    for (int k = 0; k < nu; k++) du[k] = val_num(0);
+    Run r = {vm, &a[1], &a[2], &a[3], rec[R_U], (int64_t)rec[R_START].u.n, nv, cur,
+             rec[R_SLOTS].u.tu->v, (int64_t)rec[R_ADV].u.n};
+    for (int64_t k = 0; k < taken; k++) rv_next(&cu);   /* what the forward did */
+    if (n > 0 && reverse_step(&r, dv, du)) goto done;
+    for (;;) {
+        rv_action act = rv_next(&cu);
+        if (act.kind == RV_END) break;
+        switch (act.kind) {
+        case RV_STORE:
+            if (store(&r, act.slot)) goto done;
+            break;
+        case RV_RESTORE:
+            if (restore(&r, act.slot, act.keep)) goto done;
+            break;
+        case RV_ADVANCE:
+            if (advance(&r, act.index, act.count)) goto done;
+            break;
+        case RV_STEP_REVERSE: {
+            Value res;
+            if (call_step(&r, r.fwd, act.index, &res)) goto done;
+            val_decref(c, &res);
+            c->tape.taped_steps++;
+            if (reverse_step(&r, dv, du)) goto done;
+            break;
+        }
+        default:
+            ctx_err(c, "internal error: the checkpointing schedule (%d)", (int)act.kind);
+            goto done;
+        }
+    }
+    count_loop(c, rec, r.advances);
+    Tuple *t = tup_new(c, 2 * nv + nu);
+    if (!t) goto done;
+    for (int k = 0; k < nv; k++) {
+        t->v[k] = dv[k];
+        dv[k] = val_nil();
+        val_set(c, &t->v[nv + nu + k], &x0->v[k]);
+    }
+    for (int k = 0; k < nu; k++) {
+        t->v[nv + k] = du[k];
+        du[k] = val_nil();
+    }
+    out->t = T_TUPLE;
+    out->u.tu = t;
+    rc = 0;
+done:
+    if (cursor) rv_free(&cu);
+    /* slots an error left filled */
+    for (int64_t k = 0; k < rec[R_SLOTS].u.tu->n; k++) {
+        Value *sl = &rec[R_SLOTS].u.tu->v[k];
+        if (sl->t == T_TUPLE) snap_account(c, 1, state_bytes(sl->u.tu->v, nv), 0);
+        val_decref(c, sl);
+    }
+    for (int k = 0; k < nv; k++) {
+        if (cur) val_decref(c, &cur[k]);
+        if (dv) val_decref(c, &dv[k]);
+    }
+    for (int k = 0; du && k < nu; k++) val_decref(c, &du[k]);
+    free(cur);
+    free(dv);
+    free(du);
+    val_decref(c, &recv);
+    return rc;
+}

@@ -1,0 +1,28 @@
+/* checkpoint.h: the runner of checkpointed loops in differentiated code.
+ *
+ * grad turns `for i in a..b checkpoint(s) { body }` into calls of a step
+ * function v' = step(i, v, u) (ad.c: ckpt_loop), whose plain version runs
+ * the untaped advances, and whose fwd/rev pair runs a step with its cache
+ * and reverses it. The forward sweep hands the loop to ckpt_forward, which
+ * follows a Revolve schedule (revolve.h) from x_0 up to running the last
+ * step taped, and leaves a record of the schedule's snapshots on the AD
+ * tape; the reverse sweep calls ckpt_reverse, which takes the record back,
+ * reverses the last step and runs the rest of the schedule: at most s
+ * states stored, only one step's cache alive, exactly t(n, s) untaped
+ * steps. Both run dial functions through vm_call, so they are VM
+ * instructions (OP_CKPT), not intrinsics. */
+#ifndef DIAL_CHECKPOINT_H
+#define DIAL_CHECKPOINT_H
+
+#include "vm.h"
+
+/* args: count (-1: from the AD budget), from, to, (v..), (u..), step,
+ * step'fwd, line, col. *out: the tuple of the carried values after the
+ * loop. */
+int ckpt_forward(Vm *vm, const Value *args, int nargs, Value *out);
+/* args: the adjoints of the carried values after the loop (a tuple),
+ * step, step'fwd, step'rev. *out: (their adjoints before the loop, the
+ * read variables' adjoints, the carried values before the loop). */
+int ckpt_reverse(Vm *vm, const Value *args, int nargs, Value *out);
+
+#endif
