@@ -1727,6 +1727,81 @@ static void rev_assign(Ad *a, Node *out, const Node *s)
     if (cached(a, s, x)) add(a, out, pop(a, x));
 }
 
+static int reads_beyond_acc(const Node *e, const char *n);
+
+/* Is s `d = d + outer(x, y)`? */
+static int outer_acc(const Node *s)
+{
+    if (s->kind != N_ASSIGN || s->k[0]->kind != N_NAME) return 0;
+    const Node *v = s->k[1];
+    return v->kind == N_BINOP && v->op == BIN_ADD && v->k[0]->kind == N_NAME &&
+           strcmp(v->k[0]->str, s->k[0]->str) == 0 && v->k[1]->kind == N_CALL && v->k[1]->n == 3 &&
+           v->k[1]->k[0]->kind == N_NAME && strcmp(v->k[1]->k[0]->str, "outer") == 0;
+}
+
+/* The outer-product accumulations into d in block b (ifs included, not
+ * inner loops); replaced by %outer_acc(acc, x, y) when `acc`. */
+static int count_outer(Ad *a, Node *b, const char *d, const char *acc)
+{
+    int n = 0;
+    for (int i = 0; b && i < b->n; i++) {
+        Node *s = b->k[i];
+        if (!s) continue;
+        if (outer_acc(s) && strcmp(s->k[0]->str, d) == 0) {
+            n++;
+            if (acc) {
+                Node *c = s->k[1]->k[1], *ar[3] = {name(a, acc), c->k[1], c->k[2]};
+                b->k[i] = add(a, node(a, N_EXPR), call(a, "%outer_acc", 3, ar));
+            }
+        } else if (s->kind == N_IF) {
+            n += count_outer(a, s->k[1], d, acc);
+            if (s->k[2]) {
+                Node wrap = {.kind = N_BLOCK, .n = 1, .k = &s->k[2]};
+                n += count_outer(a, s->k[2]->kind == N_IF ? &wrap : s->k[2], d, acc);
+            }
+        } else if (s->kind == N_BLOCK) {
+            n += count_outer(a, s, d, acc);
+        }
+    }
+    return n;
+}
+
+static Node *first_outer(Node *b)
+{
+    for (int i = 0; b && i < b->n; i++) {
+        Node *s = b->k[i], *f = NULL;
+        if (!s) continue;
+        if (outer_acc(s)) return s;
+        if (s->kind == N_IF) f = first_outer(s->k[1]);
+        if (!f && s->kind == N_IF && s->k[2]) {
+            Node wrap = {.kind = N_BLOCK, .n = 1, .k = &s->k[2]};
+            f = first_outer(s->k[2]->kind == N_IF ? &wrap : s->k[2]);
+        }
+        if (!f && s->kind == N_BLOCK) f = first_outer(s);
+        if (f) return f;
+    }
+    return NULL;
+}
+
+/* An adjoint a loop's reverse only accumulates into, outer products among
+ * others (d'W of h = tanh(W @ h + x)), takes those in blocks (%outer_acc),
+ * added once after the loop: a rank-k update instead of k rank-1 updates
+ * of the matrix. */
+static void defer_outer(Ad *a, Node *body, Node *before, Node *after)
+{
+    Node *s;
+    while ((s = first_outer(body))) {
+        const char *d = s->k[0]->str;
+        if (reads_beyond_acc(body, d)) return;   /* the loop reads it */
+        const char *acc = fresh(a, "$oacc", NULL);
+        names_add(&a->vars, acc);
+        count_outer(a, body, d, acc);
+        add(a, before, set(a, acc, num(a, 0)));
+        add(a, after, accumulate(a, d + 2, call1(a, "%outer_sum", name(a, acc))));
+        add(a, after, set(a, acc, num(a, 0)));
+    }
+}
+
 static Node *rev_stmt(Ad *a, const Node *s)
 {
     Node *out = block(a);
@@ -1761,10 +1836,13 @@ static Node *rev_stmt(Ad *a, const Node *s)
             add(a, body, set(a, s->str, i));
         }
         for (int j = 0; rb && j < rb->n; j++) add(a, body, rb->k[j]);
+        Node *after = block(a);
+        defer_outer(a, body, out, after);
         Node *f = add(a, add(a, add(a, node(a, N_FOR), num(a, 0)), name(a, n)), body);
         if (f) f->str = (char *)k;
         add(a, f, NULL);
         add(a, out, f);
+        for (int j = 0; j < after->n; j++) add(a, out, after->k[j]);
         break;
     }
     case N_MASSIGN: {

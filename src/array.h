@@ -121,6 +121,11 @@ int val_matmul(Ctx *c, Value *dst, const Value *a, const Value *b);
  * or with `add` *dst = *dst + outer(a, b), updated in place when *dst is
  * a writable matrix of the result's shape. */
 int val_outer(Ctx *c, Value *dst, const Value *a, const Value *b, int add);
+/* A block accumulator of outer products (the number 0 when empty): push
+ * adds outer(a, b) to it, a rank-k update every k pushes; sum gives the
+ * total (0 when nothing was pushed). */
+int val_outer_push(Ctx *c, Value *acc, const Value *a, const Value *b);
+int val_outer_sum(Ctx *c, const Value *acc, Value *out);
 /* where(cond, x, y): x where cond is nonzero, else y, all three broadcast
  * together; numbers only give a number. */
 int val_where(Ctx *c, Value *dst, const Value *cond, const Value *x, const Value *y);

@@ -542,6 +542,12 @@ static void call_to(C *c, const Node *e, int reg)
     int where, kind = V_NONE;
     if (fn->kind == N_NAME && fn->str[0] == '%') {   /* generated code only */
         if (tape_op(c, e, reg)) return;
+        if (strcmp(fn->str, "%outer_acc") == 0 && nargs == 3 && local_reg(c, e->k[1]) >= 0) {
+            int x = expr_any(c, e->k[2]), y = expr_any(c, e->k[3]);
+            emit(c, OP_OUTERACC, 0, local_reg(c, e->k[1]), x, y);
+            fs->freereg = save;
+            return;
+        }
         int rev = strcmp(fn->str, "%ckpt_rev") == 0;
         if (rev || strcmp(fn->str, "%ckpt_fwd") == 0) {  /* it calls functions */
             int base = call_base(c, reg);

@@ -342,3 +342,83 @@ int val_outer(Ctx *c, Value *dst, const Value *a, const Value *b, int add)
     val_decref(c, &o);
     return rc;
 }
+
+/* The accumulator: a tuple (count, sum, X, Y) whose X and Y hold the last
+ * count pushes' operands as rows (OUTER_BLOCK of them); the sum, made when
+ * the first block is full, gets X' Y added per block. */
+enum { OUTER_BLOCK = 64 };
+
+static int outer_flush(Ctx *c, Tuple *t)
+{
+    int64_t k = (int64_t)t->v[0].u.n;
+    const Arr *X = t->v[2].u.a, *Y = t->v[3].u.a;
+    int64_t m = X->shape[1], n = Y->shape[1];
+    if (t->v[1].t != T_ARR) {
+        Arr *r = arr_full(c, 2, (int64_t[]){m, n}, 0);
+        if (!r) return -1;
+        t->v[1] = val_arr(r);
+    }
+    double *R = t->v[1].u.a->d;
+#ifdef HAVE_CBLAS
+    if (k && m && n)
+        cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)m, (int)n, (int)k, 1.0, X->d, (int)m,
+                    Y->d, (int)n, 1.0, R, (int)n);
+#else
+    for (int64_t r = 0; r < k; r++)
+        for (int64_t i = 0; i < m; i++) axpy(R + i * n, X->d[r * m + i], Y->d + r * n, n);
+#endif
+    t->v[0].u.n = 0;
+    return 0;
+}
+
+int val_outer_push(Ctx *c, Value *acc, const Value *a, const Value *b)
+{
+    const double *x, *y;
+    int64_t m, n;
+    if (flat(a, &x, &m) || flat(b, &y, &n))
+        return ctx_err(c, "outer: expected arrays or numbers, got %s and %s", val_typename(a),
+                       val_typename(b));
+    if (acc->t != T_TUPLE) {
+        Tuple *t = tup_new(c, 4);
+        Arr *X = t ? arr_new(c, 2, (int64_t[]){OUTER_BLOCK, m}) : NULL;
+        Arr *Y = X ? arr_new(c, 2, (int64_t[]){OUTER_BLOCK, n}) : NULL;
+        if (t) {
+            Value tv;
+            tv.t = T_TUPLE;
+            tv.u.tu = t;
+            if (!Y) {
+                if (X) arr_decref(c, X);
+                val_decref(c, &tv);
+                return -1;
+            }
+            t->v[0] = val_num(0);
+            t->v[2] = val_arr(X);
+            t->v[3] = val_arr(Y);
+            val_decref(c, acc);
+            *acc = tv;
+        } else {
+            return -1;
+        }
+    }
+    Tuple *t = acc->u.tu;
+    if (t->v[2].u.a->shape[1] != m || t->v[3].u.a->shape[1] != n)
+        return ctx_err(c, "internal error: outer products of different shapes accumulated");
+    int64_t k = (int64_t)t->v[0].u.n;
+    memcpy(t->v[2].u.a->d + k * m, x, (size_t)m * sizeof *x);
+    memcpy(t->v[3].u.a->d + k * n, y, (size_t)n * sizeof *y);
+    t->v[0].u.n = (double)(k + 1);
+    return k + 1 == OUTER_BLOCK ? outer_flush(c, t) : 0;
+}
+
+int val_outer_sum(Ctx *c, const Value *acc, Value *out)
+{
+    if (acc->t != T_TUPLE) {
+        *out = val_num(0);
+        return 0;
+    }
+    Tuple *t = acc->u.tu;
+    if (outer_flush(c, t)) return -1;
+    val_incref(&t->v[1]);
+    *out = t->v[1];
+    return 0;
+}

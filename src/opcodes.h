@@ -48,6 +48,7 @@
     X(ACCR)      /* R[a] = R[a] + RK(b) summed to operand f>>4's shape in  \
                     the record R[c]                                        */ \
     X(ADDOUTER)  /* R[a] = R[a] + outer(R[b], R[c]), in place when it can */ \
+    X(OUTERACC)  /* add outer(R[b], R[c]) to the block accumulator R[a]   */ \
     X(CKPT)      /* R[a] = the loop runner (f: 0 forward, 1 reverse) over  \
                     the b arguments R[a+1 ..] (checkpoint.h)              */ \
     X(TAKE)      /* R[a] = R[b]; R[b] = 0 (an adjoint taken)               */ \

@@ -295,6 +295,13 @@ static int in_scalar(Ctx *c, const Value *a, int n, Value *out)
     return 0;
 }
 
+/* %outer_sum(acc): what a block accumulator of outer products holds. */
+static int in_outer_sum(Ctx *c, const Value *a, int n, Value *out)
+{
+    (void)n;
+    return val_outer_sum(c, &a[0], out);
+}
+
 const Builtin intrinsics[] = {
     {"%push", in_push, 1, 1, -1, -1},
     {"%loopend", in_loopend, 2, 2, -1, -1},
@@ -306,6 +313,7 @@ const Builtin intrinsics[] = {
     {"%like", in_like, 2, 2, -1, -1},
     {"%tuple", in_tuple, 0, -1, -1, -1},
     {"%scalar", in_scalar, 1, 1, -1, -1},
+    {"%outer_sum", in_outer_sum, 1, 1, -1, -1},
     {NULL, NULL, 0, 0, -1, -1},
 };
 

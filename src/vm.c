@@ -786,6 +786,9 @@ static int execute(Vm *vm, int depth0, Value *result)
             if (rc) goto error;
             setval(ctx, RA, out);
         } vmbreak;
+        vmcase(OP_OUTERACC) {
+            if (val_outer_push(ctx, RA, &R[i->u.bc.b], &R[i->u.bc.c])) goto error;
+        } vmbreak;
         vmcase(OP_ADDOUTER) {
             if (val_outer(ctx, RA, &R[i->u.bc.b], &R[i->u.bc.c], 1)) goto error;
         } vmbreak;
