@@ -548,6 +548,7 @@ static Node *lower_block(Ad *a, const Node *b, int region)
 typedef struct Ck {
     const Node *loop;      /* the lowered N_FOR */
     const char *step;      /* the function's global name */
+    const char *cond;      /* a `while`'s condition as a function, or NULL */
     Names v, u;            /* lowered names of the carried and read variables */
 } Ck;
 
@@ -588,26 +589,66 @@ static Ck *ck_of(Ad *a, const Node *loop)
     return NULL;
 }
 
-/* The loop s rewritten over its step function (compiled and registered
- * here), with *ck describing it; NULL (and s stays as it is) when the body
- * carries nothing. */
+/* Compile fn (its tree in the arena that lives as long as the VM) and
+ * make it the global of its name, known to grad; -1 on failure. */
+static int define(Ad *a, Node *fn)
+{
+    Proto *p = compile_function(a->vm, fn, a->src, a->errs);
+    int g = p ? vm_global(a->vm, fn->str) : -1;
+    if (g >= 0) vm_setfnast(a->vm, g, fn);
+    if (g < 0 || vm_fnast(a->vm, fn->str) != fn) {
+        a->nerrs++;
+        return -1;
+    }
+    a->vm->g[g].t = T_FN;
+    a->vm->g[g].u.fn = p;
+    return 0;
+}
+
+/* fn NAME(first, v.., u..) { body; return ret } in the lasting arena. */
+static Node *make_fn(Ad *a, const char *what, const char *first, const Names *v, const Names *u,
+                     const Node *body, const Node *ret)
+{
+    Node *fn = node(a, N_FN), *b = block(a), *r = node(a, N_RETURN);
+    char buf[300];
+    snprintf(buf, sizeof buf, "%s'%s#%d", a->fname, what, ++a->counter);
+    if (fn) fn->str = arena_strdup(a->ar, buf, strlen(buf));
+    if (first) add(a, fn, name(a, first));
+    for (int i = 0; i < v->n; i++) add(a, fn, name(a, v->s[i]));
+    for (int i = 0; i < u->n; i++) add(a, fn, name(a, u->s[i]));
+    for (int i = 0; body && i < body->n; i++) add(a, b, copy(a, body->k[i]));
+    if (ret) {
+        add(a, r, copy(a, ret));
+    } else {
+        for (int i = 0; i < v->n; i++) add(a, r, name(a, v->s[i]));
+    }
+    add(a, b, r);
+    return add(a, fn, b);
+}
+
+/* The loop s (a `for` or a `while`) rewritten over its step function
+ * (compiled and registered here; for a `while`, its condition too), with
+ * *ck describing it; NULL (and s stays as it is) when the body carries
+ * nothing. */
 static const Node *ckpt_loop(Ad *a, const Node *s, Ck **ckp)
 {
     Names rd = {0}, wr = {0}, v = {0}, u = {0};
-    int jumps = 0;
-    const Node *out = NULL;
-    names_in(s->k[2], &rd, &wr, &jumps, 0);
+    int jumps = 0, isfor = s->kind == N_FOR;
+    const Node *out = NULL, *body = s->k[isfor ? 2 : 1];
+    const char *ivar = isfor ? s->str : "$step";
+    names_in(body, &rd, &wr, &jumps, 0);
+    if (!isfor) names_in(s->k[0], &rd, &wr, &jumps, 0);
     if (jumps) {
         aderr(a, s->loc, "grad: a checkpointed loop cannot contain break, continue or return");
         goto done;
     }
     for (int i = 0; i < wr.n; i++)
-        if (strcmp(wr.s[i], s->str) != 0 && lookup(a, wr.s[i])) names_add(&v, wr.s[i]);
+        if (strcmp(wr.s[i], ivar) != 0 && lookup(a, wr.s[i])) names_add(&v, wr.s[i]);
     for (int i = 0; i < rd.n; i++)
-        if (strcmp(rd.s[i], s->str) != 0 && lookup(a, rd.s[i]) && !names_has(&v, rd.s[i]))
+        if (strcmp(rd.s[i], ivar) != 0 && lookup(a, rd.s[i]) && !names_has(&v, rd.s[i]))
             names_add(&u, rd.s[i]);
     if (!v.n) goto done;
-    /* the step function lives as long as the VM: grad finds it by name */
+    /* the functions live as long as the VM: grad finds them by name */
     Arena *keep = a->ar;
     if (!*a->keep && (!(*a->keep = arena_new()) || vm_keeparena(a->vm, *a->keep))) {
         arena_free(*a->keep);
@@ -616,31 +657,13 @@ static const Node *ckpt_loop(Ad *a, const Node *s, Ck **ckp)
         goto done;
     }
     a->ar = *a->keep;
-    Node *fn = node(a, N_FN), *body = block(a), *ret = node(a, N_RETURN);
-    char buf[300];
-    snprintf(buf, sizeof buf, "%s'loop#%d", a->fname, ++a->counter);
-    if (fn) fn->str = arena_strdup(a->ar, buf, strlen(buf));
-    add(a, fn, name(a, s->str));
-    for (int i = 0; i < v.n; i++) add(a, fn, name(a, v.s[i]));
-    for (int i = 0; i < u.n; i++) add(a, fn, name(a, u.s[i]));
-    for (int i = 0; i < s->k[2]->n; i++) add(a, body, copy(a, s->k[2]->k[i]));
-    for (int i = 0; i < v.n; i++) add(a, ret, name(a, v.s[i]));
-    add(a, body, ret);
-    add(a, fn, body);
+    Node *fn = make_fn(a, "loop", ivar, &v, &u, body, NULL);
+    Node *cond = isfor ? NULL : make_fn(a, "cond", NULL, &v, &u, NULL, s->k[0]);
     a->ar = keep;
-    if (a->nerrs || !fn) goto done;
-    Proto *p = compile_function(a->vm, fn, a->src, a->errs);
-    int g = p ? vm_global(a->vm, fn->str) : -1;
-    if (g >= 0) vm_setfnast(a->vm, g, fn);
-    if (g < 0 || vm_fnast(a->vm, fn->str) != fn) {
-        a->nerrs++;
-        goto done;
-    }
-    a->vm->g[g].t = T_FN;
-    a->vm->g[g].u.fn = p;
+    if (a->nerrs || !fn || (!isfor && !cond) || define(a, fn) || (cond && define(a, cond))) goto done;
     /* the loop over the call */
     Node *c = add(a, node(a, N_CALL), name(a, fn->str));
-    add(a, c, name(a, s->str));
+    add(a, c, isfor ? name(a, ivar) : num(a, 0));
     for (int i = 0; i < v.n; i++) add(a, c, name(a, v.s[i]));
     for (int i = 0; i < u.n; i++) add(a, c, name(a, u.s[i]));
     Node *st;
@@ -653,7 +676,8 @@ static const Node *ckpt_loop(Ad *a, const Node *s, Ck **ckp)
     }
     Node *loop = shell(a, s), *lb = block(a);
     add(a, lb, st);
-    add(a, add(a, add(a, add(a, loop, s->k[0]), s->k[1]), lb), s->k[3]);
+    if (isfor) add(a, add(a, add(a, add(a, loop, s->k[0]), s->k[1]), lb), s->k[3]);
+    else add(a, add(a, add(a, loop, s->k[0]), lb), s->k[2]);
     Ck *ck = grow(&a->ck, &a->nck, &a->ckcap, sizeof(Ck));
     if (!ck || !loop) {
         a->nerrs++;
@@ -661,6 +685,7 @@ static const Node *ckpt_loop(Ad *a, const Node *s, Ck **ckp)
     }
     memset(ck, 0, sizeof *ck);
     ck->step = fn->str;
+    ck->cond = cond ? cond->str : NULL;
     for (int i = 0; i < v.n; i++) names_add(&ck->v, lookup(a, v.s[i]));
     for (int i = 0; i < u.n; i++) names_add(&ck->u, lookup(a, u.s[i]));
     *ckp = ck;
@@ -746,6 +771,12 @@ static void lower_stmt(Ad *a, Node *out, const Node *s)
         break;
     }
     case N_WHILE: {
+        Ck *ck = NULL;
+        if (s->op == 1) {
+            const Node *r = ckpt_loop(a, s, &ck);
+            if (r) s = r;
+        }
+        Node *count = ck && s->k[2] ? bind(a, out, lower_op(a, out, s->k[2])) : NULL;
         Node *c = lower_expr(a, out, s->k[0]);
         if (c->kind != N_NAME) c = bind(a, out, c);
         LoopFlags lf;
@@ -764,8 +795,12 @@ static void lower_stmt(Ad *a, Node *out, const Node *s)
         add(a, inner, body);
         for (int i = 0; i < again->n; i++) add(a, inner, again->k[i]);
         Node *w = add(a, add(a, node(a, N_WHILE), c), inner);
-        add(a, w, NULL);
+        add(a, w, count);
         add(a, out, w);
+        if (ck && w) {
+            w->op = 1;
+            ck->loop = w;
+        }
         break;
     }
     case N_RETURN:
@@ -1407,18 +1442,21 @@ static Node *item(Ad *a, const char *t, int i)
     return add(a, add(a, node(a, N_INDEX), name(a, t)), num(a, i));
 }
 
-/* v.. = %ckpt_fwd(count, from, to, (v..), (u..), step, step'fwd, line, col):
- * the loop runs under the runner, which keeps what the reverse needs. */
+/* v.. = %ckpt_fwd(count, from, to, (v..), (u..), step, step'fwd, line, col
+ * [, cond]): the loop runs under the runner, which keeps what the reverse
+ * needs; a `while` passes its condition as a function (and 0, 0 for the
+ * bounds). */
 static void ckpt_fwd(Ad *a, Node *out, const Node *s, const Ck *ck)
 {
-    const Node *step = vm_fnast(a->vm, ck->step);
-    Node *args[9] = {s->k[3] ? copy(a, s->k[3]) : num(a, -1), copy(a, s->k[0]), copy(a, s->k[1]),
-                     tuple_of(a, &ck->v, 0), tuple_of(a, &ck->u, 0), name(a, ck->step),
-                     name(a, pair_name(a, step, "fwd")), num(a, s->loc.first_line),
-                     num(a, s->loc.first_column)};
+    const Node *step = vm_fnast(a->vm, ck->step), *count = s->k[s->kind == N_FOR ? 3 : 2];
+    int isfor = s->kind == N_FOR;
+    Node *args[10] = {count ? copy(a, count) : num(a, -1), isfor ? copy(a, s->k[0]) : num(a, 0),
+                      isfor ? copy(a, s->k[1]) : num(a, 0), tuple_of(a, &ck->v, 0), tuple_of(a, &ck->u, 0),
+                      name(a, ck->step), name(a, pair_name(a, step, "fwd")), num(a, s->loc.first_line),
+                      num(a, s->loc.first_column), ck->cond ? name(a, ck->cond) : NULL};
     const char *t = fresh(a, "$ck", NULL);
     names_add(&a->vars, t);
-    add(a, out, set(a, t, call(a, "%ckpt_fwd", 9, args)));
+    add(a, out, set(a, t, call(a, "%ckpt_fwd", isfor ? 9 : 10, args)));
     for (int j = 0; j < ck->v.n; j++) add(a, out, set(a, ck->v.s[j], item(a, t, j)));
     add(a, out, set(a, t, num(a, 0)));
 }
@@ -1502,6 +1540,10 @@ static Node *fwd_stmt(Ad *a, const Node *s)
         break;
     }
     case N_WHILE: {
+        if (s->op == 1 && ck_of(a, s)) {
+            ckpt_fwd(a, out, s, ck_of(a, s));
+            break;
+        }
         const char *n = fresh(a, "$n", NULL);
         names_add(&a->vars, n);
         add(a, out, set(a, n, num(a, 0)));
@@ -1819,7 +1861,7 @@ static Node *rev_stmt(Ad *a, const Node *s)
     }
     case N_FOR:
     case N_WHILE: {
-        if (s->kind == N_FOR && s->op == 1 && ck_of(a, s)) {
+        if (s->op == 1 && ck_of(a, s)) {
             ckpt_rev(a, out, ck_of(a, s));
             break;
         }

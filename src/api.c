@@ -606,10 +606,11 @@ int dial_ad_stats(const dial_vm *d, char *buf, size_t size)
     for (size_t k = 0; k < t->nloops; k++) {
         const CkStat *l = &t->loops[k];
         sb_printf(&b,
-                  "%s{\"line\": %d, \"col\": %d, \"n\": %lld, \"s\": %lld, \"runs\": %lld, "
-                  "\"optimum\": %lld, \"forward_steps\": %lld}",
-                  k ? ", " : "", l->line, l->col, (long long)l->n, (long long)l->s, (long long)l->runs,
-                  (long long)(l->t * l->runs), (long long)l->advances);
+                  "%s{\"line\": %d, \"col\": %d, \"kind\": \"%s\", \"n\": %lld, \"s\": %lld, "
+                  "\"runs\": %lld, \"optimum\": %lld, \"forward_steps\": %lld, \"taped_steps\": %lld}",
+                  k ? ", " : "", l->line, l->col, l->online ? "online" : "offline", (long long)l->n,
+                  (long long)l->s, (long long)l->runs, (long long)(l->t * l->runs), (long long)l->advances,
+                  (long long)l->taped);
     }
     sb_puts(&b, "]}");
     int n = (int)b.len;

@@ -7,7 +7,12 @@
  * is a tuple: n, s, the first index, the number of schedule actions taken,
  * x_0, the read values u, the slots, and the loop's position. The reverse
  * starts the same schedule again and replays that many actions without
- * running them, so the schedule's state needs no home between sweeps. */
+ * running them, so the schedule's state needs no home between sweeps.
+ *
+ * A `while` loop (its condition a function of the state) runs online: every
+ * step of its forward sweep is taped, only the latest step's cache kept, and
+ * snapshots placed as the online schedule (ro_step) says; its reverse
+ * replays those placements and then follows ro_next. */
 #include "checkpoint.h"
 
 #include <math.h>
@@ -18,7 +23,7 @@
 #include "revolve.h"
 #include "tape.h"
 
-enum { R_N, R_S, R_START, R_TAKEN, R_X0, R_U, R_SLOTS, R_LINE, R_COL, R_ADV, R__N };
+enum { R_N, R_S, R_START, R_TAKEN, R_X0, R_U, R_SLOTS, R_LINE, R_COL, R_ADV, R_ONLINE, R_TAPED, R__N };
 
 /* One run of a loop: the functions, the state and the counts. */
 typedef struct Run {
@@ -29,7 +34,7 @@ typedef struct Run {
     int nv;
     Value *cur;            /* the current state: nv values */
     Value *slot;           /* the record's slots */
-    int64_t advances;
+    int64_t advances, taped;
 } Run;
 
 static size_t state_bytes(const Value *v, int n)
@@ -157,18 +162,65 @@ static int slots_of(Vm *vm, double count, const Value *x0, int nv, int64_t *s)
     return 0;
 }
 
+/* The forward sweep of a `while`: before each step, the condition on the
+ * state, then the online schedule's placement; every step runs taped, the
+ * previous step's cache dropped. Returns the steps run, -1 on error. */
+static int64_t run_online(Run *r, const Value *cond, int64_t s)
+{
+    Ctx *c = &r->vm->ctx;
+    ro_state st;
+    if (ro_init(&st, s)) return ctx_err(c, "out of memory");
+    TapeMark m = tape_mark(c);
+    int64_t t = 0;
+    for (;; t++) {
+        int nu = r->u.u.tu->n, go = 0;
+        Value *args = malloc(((size_t)r->nv + (size_t)nu + 1) * sizeof *args), res;
+        if (!args) {
+            t = ctx_err(c, "out of memory");
+            break;
+        }
+        memcpy(args, r->cur, (size_t)r->nv * sizeof *args);
+        memcpy(args + r->nv, r->u.u.tu->v, (size_t)nu * sizeof *args);
+        int rc = vm_call(r->vm, cond, args, r->nv + nu, &res);
+        free(args);
+        if (rc || val_truth(c, &res, &go)) {
+            if (!rc) val_decref(c, &res);
+            t = -1;
+            break;
+        }
+        val_decref(c, &res);
+        if (!go) break;
+        rv_action act = ro_step(&st);
+        if (act.kind == RV_STORE ? store(r, act.slot) : act.kind != RV_NONE) {
+            if (act.kind != RV_STORE) ctx_err(c, "internal error: the online checkpointing schedule");
+            t = -1;
+            break;
+        }
+        tape_cut(c, m);
+        if (call_step(r, r->fwd, t, &res) || unpack(c, &res, r->cur, r->nv)) {
+            t = -1;
+            break;
+        }
+        c->tape.taped_steps++;
+        r->taped++;
+    }
+    ro_free(&st);
+    return t;
+}
+
 int ckpt_forward(Vm *vm, const Value *a, int nargs, Value *out)
 {
     Ctx *c = &vm->ctx;
     double count = 0, from = 0, to = 0;
-    (void)nargs;
     if (number(c, &a[0], "a checkpoint count", &count) || number(c, &a[1], "a for loop's bounds", &from) ||
         number(c, &a[2], "a for loop's bounds", &to))
         return -1;
     const Tuple *v0 = a[3].u.tu;
+    int online = nargs == 10;
     int64_t n = to > from ? (int64_t)ceil(to - from) : 0, s = 1;
     if (slots_of(vm, count, v0->v, v0->n, &s)) return -1;
-    int64_t nslots = s < n ? s : (n > 0 ? n : 1);
+    if (online && s > 1 << 20) s = 1 << 20;    /* slots a record holds */
+    int64_t nslots = online ? s : s < n ? s : (n > 0 ? n : 1);
     Tuple *rec = tup_new(c, R__N);
     Tuple *slots = rec ? tup_new(c, (int)nslots) : NULL;
     Value *cur = calloc((size_t)v0->n, sizeof *cur);
@@ -184,9 +236,13 @@ int ckpt_forward(Vm *vm, const Value *a, int nargs, Value *out)
     }
     cursor = 1;
     for (int k = 0; k < v0->n; k++) val_set(c, &cur[k], &v0->v[k]);
-    Run r = {vm, &a[5], &a[6], NULL, a[4], (int64_t)from, v0->n, cur, slots->v, 0};
+    Run r = {vm, &a[5], &a[6], NULL, a[4], (int64_t)from, v0->n, cur, slots->v, 0, 0};
     int64_t taken = 0;
-    for (;;) {
+    if (online) {
+        if ((taken = run_online(&r, &a[9], s)) < 0) goto done;
+        n = taken;
+    }
+    for (; !online;) {
         rv_action act = rv_next(&cu);
         taken++;
         if (act.kind == RV_STORE) {
@@ -199,6 +255,7 @@ int ckpt_forward(Vm *vm, const Value *a, int nargs, Value *out)
             Value res;
             if (call_step(&r, r.fwd, act.index, &res) || unpack(c, &res, cur, r.nv)) goto done;
             c->tape.taped_steps++;
+            r.taped++;
             break;
         } else if (act.kind == RV_END) {
             break;
@@ -222,6 +279,8 @@ int ckpt_forward(Vm *vm, const Value *a, int nargs, Value *out)
     rec->v[R_LINE] = a[7];
     rec->v[R_COL] = a[8];
     rec->v[R_ADV] = val_num((double)r.advances);
+    rec->v[R_ONLINE] = val_num(online);
+    rec->v[R_TAPED] = val_num((double)r.taped);
     Value rv;
     rv.t = T_TUPLE;
     rv.u.tu = rec;
@@ -274,8 +333,10 @@ static int reverse_step(Run *r, Value *dv, Value *du)
 }
 
 /* The loop's line in the statistics. */
-static void count_loop(Ctx *c, const Value *rec, int64_t advances)
+static void count_loop(Ctx *c, const Value *rec, const Run *r)
 {
+    int64_t advances = r->advances, taped = r->taped;
+    int online = rec[R_ONLINE].u.n != 0;
     Tape *t = &c->tape;
     int line = (int)rec[R_LINE].u.n, col = (int)rec[R_COL].u.n;
     int64_t n = (int64_t)rec[R_N].u.n, s = (int64_t)rec[R_S].u.n;
@@ -284,6 +345,7 @@ static void count_loop(Ctx *c, const Value *rec, int64_t advances)
         if (l->line == line && l->col == col && l->n == n && l->s == s) {
             l->runs++;
             l->advances += advances;
+            l->taped += taped;
             return;
         }
     }
@@ -294,7 +356,40 @@ static void count_loop(Ctx *c, const Value *rec, int64_t advances)
         t->loops = ls;
         t->loopcap = cap;
     }
-    t->loops[t->nloops++] = (CkStat){line, col, n, s, rv_t(n, s), advances, 1};
+    t->loops[t->nloops++] = (CkStat){line, col, online, n, s, rv_t(n, s), advances, taped, 1};
+}
+
+/* The schedule the reverse follows: the offline cursor, or the online
+ * state (both started again and brought to where the forward left them). */
+typedef struct Sched {
+    int online;
+    rv_cursor cu;
+    ro_state st;
+} Sched;
+
+static int sched_init(Sched *sc, int online, int64_t n, int64_t s, int64_t taken)
+{
+    sc->online = online;
+    if (!online) {
+        if (rv_init(&sc->cu, n, s)) return -1;
+        for (int64_t k = 0; k < taken; k++) rv_next(&sc->cu);
+        return 0;
+    }
+    if (ro_init(&sc->st, s)) return -1;
+    for (int64_t k = 0; k < n; k++) ro_step(&sc->st);
+    if (ro_end(&sc->st)) {
+        ro_free(&sc->st);
+        return -1;
+    }
+    return 0;
+}
+
+static rv_action sched_next(Sched *sc) { return sc->online ? ro_next(&sc->st) : rv_next(&sc->cu); }
+
+static void sched_free(Sched *sc)
+{
+    if (sc->online) ro_free(&sc->st);
+    else rv_free(&sc->cu);
 }
 
 int ckpt_reverse(Vm *vm, const Value *a, int nargs, Value *out)
@@ -309,26 +404,37 @@ int ckpt_reverse(Vm *vm, const Value *a, int nargs, Value *out)
     }
     Value *rec = recv.u.tu->v;
     int64_t n = (int64_t)rec[R_N].u.n, s = (int64_t)rec[R_S].u.n, taken = (int64_t)rec[R_TAKEN].u.n;
+    int online = rec[R_ONLINE].u.n != 0;
     const Tuple *x0 = rec[R_X0].u.tu;
-    int nv = x0->n, nu = rec[R_U].u.tu->n, rc = -1, cursor = 0;
+    int nv = x0->n, nu = rec[R_U].u.tu->n, rc = -1, sched = 0;
     Value *cur = calloc((size_t)nv, sizeof *cur), *dv = calloc((size_t)nv, sizeof *dv);
     Value *du = calloc((size_t)nu + 1, sizeof *du);
-    rv_cursor cu;
-    if (!cur || !dv || !du || rv_init(&cu, n, s)) {
+    Sched sc;
+    if (!cur || !dv || !du || sched_init(&sc, online, n, s, taken)) {
         ctx_err(c, "out of memory");
         goto done;
     }
-    cursor = 1;
+    sched = 1;
     for (int k = 0; k < nv; k++) val_set(c, &dv[k], &a[0].u.tu->v[k]);
     for (int k = 0; k < nu; k++) du[k] = val_num(0);
     Run r = {vm, &a[1], &a[2], &a[3], rec[R_U], (int64_t)rec[R_START].u.n, nv, cur,
-             rec[R_SLOTS].u.tu->v, (int64_t)rec[R_ADV].u.n};
-    for (int64_t k = 0; k < taken; k++) rv_next(&cu);   /* what the forward did */
-    if (n > 0 && reverse_step(&r, dv, du)) goto done;
+             rec[R_SLOTS].u.tu->v, (int64_t)rec[R_ADV].u.n, (int64_t)rec[R_TAPED].u.n};
+    /* offline, the forward ended running step n-1 taped: reverse it now
+     * (online, the schedule says so: RV_REVERSE) */
+    if (!online && n > 0 && reverse_step(&r, dv, du)) goto done;
     for (;;) {
-        rv_action act = rv_next(&cu);
+        rv_action act = sched_next(&sc);
         if (act.kind == RV_END) break;
         switch (act.kind) {
+        case RV_REVERSE:
+            if (reverse_step(&r, dv, du)) goto done;
+            break;
+        case RV_FREE: {
+            Value *sl = &r.slot[act.slot];
+            if (sl->t == T_TUPLE) snap_account(c, 1, state_bytes(sl->u.tu->v, nv), 0);
+            val_decref(c, sl);
+            break;
+        }
         case RV_STORE:
             if (store(&r, act.slot)) goto done;
             break;
@@ -343,6 +449,7 @@ int ckpt_reverse(Vm *vm, const Value *a, int nargs, Value *out)
             if (call_step(&r, r.fwd, act.index, &res)) goto done;
             val_decref(c, &res);
             c->tape.taped_steps++;
+            r.taped++;
             if (reverse_step(&r, dv, du)) goto done;
             break;
         }
@@ -351,7 +458,7 @@ int ckpt_reverse(Vm *vm, const Value *a, int nargs, Value *out)
             goto done;
         }
     }
-    count_loop(c, rec, r.advances);
+    count_loop(c, rec, &r);
     Tuple *t = tup_new(c, 2 * nv + nu);
     if (!t) goto done;
     for (int k = 0; k < nv; k++) {
@@ -367,7 +474,7 @@ int ckpt_reverse(Vm *vm, const Value *a, int nargs, Value *out)
     out->u.tu = t;
     rc = 0;
 done:
-    if (cursor) rv_free(&cu);
+    if (sched) sched_free(&sc);
     /* slots an error left filled */
     for (int64_t k = 0; k < rec[R_SLOTS].u.tu->n; k++) {
         Value *sl = &rec[R_SLOTS].u.tu->v[k];

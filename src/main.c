@@ -33,6 +33,13 @@ static void usage(FILE *f)
           "  --ad-source   print the code grad generates (dial-like source) instead\n"
           "                of running\n"
           "  --ad-stats    print the AD statistics (JSON) on stderr at the end\n"
+          "  --ad-memory SIZE\n"
+          "                the AD memory budget: a loop written `checkpoint` without\n"
+          "                a count keeps as many snapshots as fit (default 256M)\n"
+          "  --max-memory SIZE\n"
+          "                stop with an error when arrays would take more than SIZE\n"
+          "  --max-steps N stop with an error after N loop iterations and calls\n"
+          "                (SIZE: bytes, or with a suffix K, M or G: 64M)\n"
           "  --schedule N S [--online]\n"
           "                print the checkpointing schedule of a loop of N steps\n"
           "                (0..1000000) with S snapshot slots (S >= 1, counting the\n"
@@ -58,6 +65,21 @@ static int parse_count(const char *a, const char *what, long long lo, long long 
         return -1;
     }
     *v = x;
+    return 0;
+}
+
+/* SIZE of --ad-memory and --max-memory: bytes, or K, M, G (powers of 2). */
+static int parse_size(const char *opt, const char *a, unsigned long long *v)
+{
+    char *end;
+    unsigned long long x = strtoull(a, &end, 10);
+    int shift = *end == 'K' || *end == 'k' ? 10 : *end == 'M' || *end == 'm' ? 20 : *end == 'G' || *end == 'g' ? 30 : 0;
+    if (shift) end++;
+    if (*a < '0' || *a > '9' || *end || x > (~0ULL >> shift)) {
+        fprintf(stderr, "dial: %s needs a size such as 4096, 512K, 64M or 2G, not '%s'\n", opt, a);
+        return -1;
+    }
+    *v = x << shift;
     return 0;
 }
 
@@ -99,6 +121,7 @@ int main(int argc, char **argv)
     const char *code = NULL, *file = NULL;
     unsigned flags = 0;
     int stats = 0;
+    unsigned long long budget = 0, maxmem = 0, maxsteps = 0;
     int i = 1;
     for (; i < argc; i++) {
         const char *a = argv[i];
@@ -114,6 +137,22 @@ int main(int argc, char **argv)
             flags |= DIAL_AD_SOURCE;
         } else if (strcmp(a, "--ad-stats") == 0) {
             stats = 1;
+        } else if (strcmp(a, "--ad-memory") == 0 || strcmp(a, "--max-memory") == 0 ||
+                   strcmp(a, "--max-steps") == 0) {
+            unsigned long long *v = a[2] == 'a' ? &budget : a[6] == 'm' ? &maxmem : &maxsteps;
+            if (++i == argc) {
+                fprintf(stderr, "dial: %s needs an argument\n", a);
+                return 2;
+            }
+            if (v == &maxsteps ? parse_size(a, argv[i], v) || strpbrk(argv[i], "KkMmGg")
+                               : parse_size(a, argv[i], v)) {
+                if (v == &maxsteps) fprintf(stderr, "dial: --max-steps needs a whole number\n");
+                return 2;
+            }
+            if (!*v) {
+                fprintf(stderr, "dial: %s must be at least 1\n", a);
+                return 2;
+            }
         } else if (strcmp(a, "--schedule") == 0) {
             return schedule(argc, argv, i);
         } else if (strcmp(a, "-e") == 0) {
@@ -148,6 +187,9 @@ int main(int argc, char **argv)
         dial_free(vm);
         return rc;
     }
+    if (budget) dial_set_ad_budget(vm, (size_t)budget);
+    if (maxmem) dial_set_memory_limit(vm, (size_t)maxmem);
+    if (maxsteps) dial_set_step_limit(vm, (uint64_t)maxsteps);
     running = vm;
     signal(SIGINT, on_sigint);
     if (code)
@@ -160,9 +202,13 @@ int main(int argc, char **argv)
         rc = status(vm, dial_exec_file(vm, "-", flags));
     running = NULL;
     if (stats) {
-        char buf[512];
-        dial_ad_stats(vm, buf, sizeof buf);
-        fprintf(stderr, "%s\n", buf);
+        int n = dial_ad_stats(vm, NULL, 0);
+        char *buf = n >= 0 ? malloc((size_t)n + 1) : NULL;
+        if (buf) {
+            dial_ad_stats(vm, buf, (size_t)n + 1);
+            fprintf(stderr, "%s\n", buf);
+        }
+        free(buf);
     }
     dial_free(vm);
     return rc;

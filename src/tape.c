@@ -37,6 +37,19 @@ void tape_clear(Ctx *c)
     t->snapshots = t->snapshot_bytes = 0;   /* the records held them */
 }
 
+TapeMark tape_mark(const Ctx *c) { return (TapeMark){c->tape.n, c->tape.nb}; }
+
+void tape_cut(Ctx *c, TapeMark m)
+{
+    Tape *t = &c->tape;
+    while (t->n > m.n) {
+        Value v = t->v[--t->n];
+        t->bytes -= cost(&v);
+        val_decref(c, &v);
+    }
+    if (t->nb > m.nb) t->nb = m.nb;
+}
+
 int tape_push(Ctx *c, const Value *v)
 {
     Tape *t = &c->tape;

@@ -26,6 +26,14 @@ int tape_site(Ctx *c, const Value *const *op, int n);
 int tape_unsite(Ctx *c, int k, Value *out);
 int tape_reduce(Ctx *c, const Value *v, const Value *site, int j, Value *out);
 
+/* The tape's height, and dropping what was pushed since (a checkpointed
+ * while loop keeps only its latest step's cache). */
+typedef struct TapeMark {
+    size_t n, nb;
+} TapeMark;
+TapeMark tape_mark(const Ctx *c);
+void tape_cut(Ctx *c, TapeMark m);
+
 /* Release everything on the tape (after an error, or when a VM ends). */
 void tape_clear(Ctx *c);
 

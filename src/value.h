@@ -95,11 +95,13 @@ typedef struct Tape {
     size_t nloops, loopcap;
 } Tape;
 
-/* A checkpointed loop's runs with one n and s: the optimum t(n, s) and the
- * untaped step evaluations they made (runs * t when optimal). */
+/* A checkpointed loop's runs with one n and s: the optimum t(n, s), the
+ * untaped step evaluations they made (runs * t when optimal) and the taped
+ * ones (runs * n for a `for`; a `while`, online, tapes its whole forward
+ * sweep). */
 typedef struct CkStat {
-    int line, col;
-    int64_t n, s, t, advances, runs;
+    int line, col, online;
+    int64_t n, s, t, advances, taped, runs;
 } CkStat;
 
 /* The runtime context every kernel and builtin gets: memory accounting and
