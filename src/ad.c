@@ -121,6 +121,7 @@ typedef struct Ad {
     int nck, ckcap;
     struct Arena **keep;   /* where trees that outlive the transform go */
     const char *fname;     /* the function being transformed */
+    const Node *fnnode;    /* and its tree */
     const Node *blk;       /* its block, and its index there */
     int blkat;
     int loops;             /* loop nesting while lowering */
@@ -605,6 +606,44 @@ static int define(Ad *a, Node *fn)
     return 0;
 }
 
+/* The assignments of name n in e, and the value of the last one seen. */
+static int assignments(const Node *e, const char *n, const Node **val)
+{
+    if (!e) return 0;
+    int c = 0;
+    if (e->kind == N_ASSIGN && e->k[0]->kind == N_NAME && strcmp(e->k[0]->str, n) == 0) {
+        c = 1;
+        *val = e->op < 0 ? e->k[1] : NULL;
+    }
+    if (e->kind == N_MASSIGN)
+        for (int i = 0; i + 1 < e->n; i++) c += strcmp(e->k[i]->str, n) == 0 ? 2 : 0;
+    for (int i = 0; i < e->n; i++) c += assignments(e->k[i], n, val);
+    return c;
+}
+
+/* A variable of fn that only ever holds one number (`dt = 1e-3`), which a
+ * step function may read as that number: shapes known, nothing to pass. */
+static int constant(const Node *fn, const char *n, double *x)
+{
+    const Node *v = NULL;
+    for (int i = 0; fn && i + 1 < fn->n; i++)
+        if (strcmp(fn->k[i]->str, n) == 0) return 0;        /* a parameter */
+    if (!fn || assignments(fn->k[fn->n - 1], n, &v) != 1 || !v) return 0;
+    if (v->kind == N_NUM) *x = v->num;
+    else if (v->kind == N_UNOP && v->op == UN_NEG && v->k[0]->kind == N_NUM) *x = -v->k[0]->num;
+    else return 0;
+    return 1;
+}
+
+static void inline_const(Ad *a, Node *e, const char *n, double x)
+{
+    for (int i = 0; e && i < e->n; i++) {
+        Node *k = e->k[i];
+        if (k && k->kind == N_NAME && strcmp(k->str, n) == 0) e->k[i] = num(a, x);
+        else inline_const(a, k, n, x);
+    }
+}
+
 /* fn NAME(first, v.., u..) { body; return ret } in the lasting arena. */
 static Node *make_fn(Ad *a, const char *what, const char *first, const Names *v, const Names *u,
                      const Node *body, const Node *ret)
@@ -632,7 +671,8 @@ static Node *make_fn(Ad *a, const char *what, const char *first, const Names *v,
  * nothing. */
 static const Node *ckpt_loop(Ad *a, const Node *s, Ck **ckp)
 {
-    Names rd = {0}, wr = {0}, v = {0}, u = {0};
+    Names rd = {0}, wr = {0}, v = {0}, u = {0}, k = {0};   /* k: constants, values kv */
+    double kv[64];
     int jumps = 0, isfor = s->kind == N_FOR;
     const Node *out = NULL, *body = s->k[isfor ? 2 : 1];
     const char *ivar = isfor ? s->str : "$step";
@@ -644,9 +684,11 @@ static const Node *ckpt_loop(Ad *a, const Node *s, Ck **ckp)
     }
     for (int i = 0; i < wr.n; i++)
         if (strcmp(wr.s[i], ivar) != 0 && lookup(a, wr.s[i])) names_add(&v, wr.s[i]);
-    for (int i = 0; i < rd.n; i++)
-        if (strcmp(rd.s[i], ivar) != 0 && lookup(a, rd.s[i]) && !names_has(&v, rd.s[i]))
-            names_add(&u, rd.s[i]);
+    for (int i = 0; i < rd.n; i++) {
+        if (strcmp(rd.s[i], ivar) == 0 || !lookup(a, rd.s[i]) || names_has(&v, rd.s[i])) continue;
+        if (k.n < 64 && constant(a->fnnode, rd.s[i], &kv[k.n])) names_add(&k, rd.s[i]);
+        else names_add(&u, rd.s[i]);
+    }
     if (!v.n) goto done;
     /* the functions live as long as the VM: grad finds them by name */
     Arena *keep = a->ar;
@@ -659,6 +701,10 @@ static const Node *ckpt_loop(Ad *a, const Node *s, Ck **ckp)
     a->ar = *a->keep;
     Node *fn = make_fn(a, "loop", ivar, &v, &u, body, NULL);
     Node *cond = isfor ? NULL : make_fn(a, "cond", NULL, &v, &u, NULL, s->k[0]);
+    for (int i = 0; i < k.n; i++) {
+        inline_const(a, fn, k.s[i], kv[i]);
+        inline_const(a, cond, k.s[i], kv[i]);
+    }
     a->ar = keep;
     if (a->nerrs || !fn || (!isfor && !cond) || define(a, fn) || (cond && define(a, cond))) goto done;
     /* the loop over the call */
@@ -695,6 +741,7 @@ done:
     free(wr.s);
     free(v.s);
     free(u.s);
+    free(k.s);
     return out;
 }
 
@@ -2596,6 +2643,7 @@ static int build_pair(Ad *a, const Node *fn, unsigned mask)
     Ad *b = &sub;
     b->at = fn->loc;
     b->fname = fn->str;
+    b->fnnode = fn;
     int np = fn->n - 1;
     Scope top;
     Names params = {0};

@@ -35,6 +35,7 @@ typedef struct Run {
     Value *cur;            /* the current state: nv values */
     Value *slot;           /* the record's slots */
     int64_t advances, taped;
+    Value *args;           /* room for a step's arguments */
 } Run;
 
 static size_t state_bytes(const Value *v, int n)
@@ -89,16 +90,12 @@ static int unpack(Ctx *c, Value *r, Value *to, int nv)
 /* Call f(index, state..., u...) into *r. */
 static int call_step(Run *r, const Value *f, int64_t index, Value *res)
 {
-    Ctx *c = &r->vm->ctx;
     int nu = r->u.u.tu->n, na = 1 + r->nv + nu;
-    Value *args = malloc((size_t)na * sizeof *args);
-    if (!args) return ctx_err(c, "out of memory");
+    Value *args = r->args;
     args[0] = val_num((double)(r->start + index));
     memcpy(args + 1, r->cur, (size_t)r->nv * sizeof *args);
     memcpy(args + 1 + r->nv, r->u.u.tu->v, (size_t)nu * sizeof *args);
-    int rc = vm_call(r->vm, f, args, na, res);
-    free(args);
-    return rc;
+    return vm_call(r->vm, f, args, na, res);
 }
 
 static int advance(Run *r, int64_t index, int64_t count)
@@ -174,15 +171,10 @@ static int64_t run_online(Run *r, const Value *cond, int64_t s)
     int64_t t = 0;
     for (;; t++) {
         int nu = r->u.u.tu->n, go = 0;
-        Value *args = malloc(((size_t)r->nv + (size_t)nu + 1) * sizeof *args), res;
-        if (!args) {
-            t = ctx_err(c, "out of memory");
-            break;
-        }
+        Value *args = r->args, res;
         memcpy(args, r->cur, (size_t)r->nv * sizeof *args);
         memcpy(args + r->nv, r->u.u.tu->v, (size_t)nu * sizeof *args);
         int rc = vm_call(r->vm, cond, args, r->nv + nu, &res);
-        free(args);
         if (rc || val_truth(c, &res, &go)) {
             if (!rc) val_decref(c, &res);
             t = -1;
@@ -224,9 +216,10 @@ int ckpt_forward(Vm *vm, const Value *a, int nargs, Value *out)
     Tuple *rec = tup_new(c, R__N);
     Tuple *slots = rec ? tup_new(c, (int)nslots) : NULL;
     Value *cur = calloc((size_t)v0->n, sizeof *cur);
+    Value *argbuf = malloc(((size_t)v0->n + (size_t)a[4].u.tu->n + 1) * sizeof *argbuf);
     rv_cursor cu;
     int rc = -1, cursor = 0;
-    if (!rec || !slots || !cur || (size_t)nslots > (size_t)INT32_MAX) {
+    if (!rec || !slots || !cur || !argbuf || (size_t)nslots > (size_t)INT32_MAX) {
         ctx_err(c, "out of memory");
         goto done;
     }
@@ -236,7 +229,7 @@ int ckpt_forward(Vm *vm, const Value *a, int nargs, Value *out)
     }
     cursor = 1;
     for (int k = 0; k < v0->n; k++) val_set(c, &cur[k], &v0->v[k]);
-    Run r = {vm, &a[5], &a[6], NULL, a[4], (int64_t)from, v0->n, cur, slots->v, 0, 0};
+    Run r = {vm, &a[5], &a[6], NULL, a[4], (int64_t)from, v0->n, cur, slots->v, 0, 0, argbuf};
     int64_t taken = 0;
     if (online) {
         if ((taken = run_online(&r, &a[9], s)) < 0) goto done;
@@ -308,6 +301,7 @@ done:
     }
     for (int k = 0; cur && k < v0->n; k++) val_decref(c, &cur[k]);
     free(cur);
+    free(argbuf);
     return rc;
 }
 
@@ -409,8 +403,9 @@ int ckpt_reverse(Vm *vm, const Value *a, int nargs, Value *out)
     int nv = x0->n, nu = rec[R_U].u.tu->n, rc = -1, sched = 0;
     Value *cur = calloc((size_t)nv, sizeof *cur), *dv = calloc((size_t)nv, sizeof *dv);
     Value *du = calloc((size_t)nu + 1, sizeof *du);
+    Value *argbuf = malloc(((size_t)nv + (size_t)nu + 1) * sizeof *argbuf);
     Sched sc;
-    if (!cur || !dv || !du || sched_init(&sc, online, n, s, taken)) {
+    if (!cur || !dv || !du || !argbuf || sched_init(&sc, online, n, s, taken)) {
         ctx_err(c, "out of memory");
         goto done;
     }
@@ -418,7 +413,7 @@ int ckpt_reverse(Vm *vm, const Value *a, int nargs, Value *out)
     for (int k = 0; k < nv; k++) val_set(c, &dv[k], &a[0].u.tu->v[k]);
     for (int k = 0; k < nu; k++) du[k] = val_num(0);
     Run r = {vm, &a[1], &a[2], &a[3], rec[R_U], (int64_t)rec[R_START].u.n, nv, cur,
-             rec[R_SLOTS].u.tu->v, (int64_t)rec[R_ADV].u.n, (int64_t)rec[R_TAPED].u.n};
+             rec[R_SLOTS].u.tu->v, (int64_t)rec[R_ADV].u.n, (int64_t)rec[R_TAPED].u.n, argbuf};
     /* offline, the forward ended running step n-1 taped: reverse it now
      * (online, the schedule says so: RV_REVERSE) */
     if (!online && n > 0 && reverse_step(&r, dv, du)) goto done;
@@ -489,6 +484,7 @@ done:
     free(cur);
     free(dv);
     free(du);
+    free(argbuf);
     val_decref(c, &recv);
     return rc;
 }

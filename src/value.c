@@ -92,24 +92,13 @@ static void tup_free(Ctx *c, Tuple *t)
     ctx_free(c, t, sizeof *t + (size_t)t->n * sizeof(Value));
 }
 
-void val_decref(Ctx *c, Value *v)
+void val_free(Ctx *c, Value *v)
 {
-    if (val_isref(v) && --*v->u.rc == 0) {
-        switch (v->t) {
-        case T_ARR: arr_free(c, v->u.a); break;
-        case T_STR: ctx_free(c, v->u.s, sizeof(Str) + (size_t)v->u.s->len + 1); break;
-        case T_TUPLE: tup_free(c, v->u.tu); break;
-        }
+    switch (v->t) {
+    case T_ARR: arr_free(c, v->u.a); break;
+    case T_STR: ctx_free(c, v->u.s, sizeof(Str) + (size_t)v->u.s->len + 1); break;
+    case T_TUPLE: tup_free(c, v->u.tu); break;
     }
-    v->t = T_NIL;
-}
-
-void val_set(Ctx *c, Value *dst, const Value *src)
-{
-    val_incref(src);
-    Value old = *dst;
-    *dst = *src;
-    val_decref(c, &old);
 }
 
 Str *str_new(Ctx *c, const char *s, size_t len)

@@ -137,8 +137,21 @@ static inline Value val_arr(Arr *a) { Value v; v.t = T_ARR; v.u.a = a; return v;
 
 static inline int val_isref(const Value *v) { return v->t >= T_ARR && v->t <= T_TUPLE; }
 static inline void val_incref(const Value *v) { if (val_isref(v)) ++*v->u.rc; }
-void val_decref(Ctx *c, Value *v);            /* releases and sets *v to nil */
-void val_set(Ctx *c, Value *dst, const Value *src); /* *dst = src, counted */
+void val_free(Ctx *c, Value *v);              /* frees what a last reference held */
+/* Release *v and set it to nil. */
+static inline void val_decref(Ctx *c, Value *v)
+{
+    if (val_isref(v) && --*v->u.rc == 0) val_free(c, v);
+    v->t = T_NIL;
+}
+/* *dst = src, counted */
+static inline void val_set(Ctx *c, Value *dst, const Value *src)
+{
+    val_incref(src);
+    Value old = *dst;
+    *dst = *src;
+    val_decref(c, &old);
+}
 
 Str *str_new(Ctx *c, const char *s, size_t len);
 Tuple *tup_new(Ctx *c, int n);                /* n nil values, rc 1 */

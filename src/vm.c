@@ -291,7 +291,7 @@ static void report(Vm *vm, int depth0)
     where(top, &line, &col);
     diag_report(&vm->err, top->p->src, line, col, "%s", vm->ctx.msg);
     int n = vm->nframes - depth0;
-    if (n <= 1) return;
+    if (n <= 1 && !depth0) return;     /* a run inside another goes on below */
     sb_puts(&vm->err, "stack traceback:\n");
     for (int k = 0; k < n; k++) {
         if (k == TRACE_EDGE && n > 2 * TRACE_EDGE + 1) {
@@ -887,6 +887,18 @@ int vm_call(Vm *vm, const Value *fn, const Value *args, int nargs, Value *result
         if (nargs < 0 || nargs > 250) ctx_err(&vm->ctx, "too many arguments (%d)", nargs);
         diag_report(&vm->err, NULL, 0, 0, "%s", vm->ctx.msg);
         return -1;
+    }
+    if (fn->t == T_FN && fn->u.fn->nparams == nargs) {
+        /* a dial function: its frame straight over the arguments (the
+         * loop runner calls step functions this way millions of times) */
+        for (int k = 0; k < nargs; k++) val_set(&vm->ctx, &vm->stack[base + (size_t)k], &args[k]);
+        int depth0 = vm->nframes;
+        if (push_frame(vm, fn->u.fn, base)) {
+            clear_regs(vm, base, nargs);
+            diag_report(&vm->err, NULL, 0, 0, "%s", vm->ctx.msg);
+            return -1;
+        }
+        return execute(vm, depth0, result);
     }
     val_set(&vm->ctx, &vm->stack[base], fn);
     for (int k = 0; k < nargs; k++) val_set(&vm->ctx, &vm->stack[base + 1 + (size_t)k], &args[k]);
