@@ -549,6 +549,7 @@ static Node *lower_block(Ad *a, const Node *b, int region)
 typedef struct Ck {
     const Node *loop;      /* the lowered N_FOR */
     const char *step;      /* the function's global name */
+    const char *adv;       /* the same over steps from..to-1 */
     const char *cond;      /* a `while`'s condition as a function, or NULL */
     Names v, u;            /* lowered names of the carried and read variables */
 } Ck;
@@ -644,15 +645,16 @@ static void inline_const(Ad *a, Node *e, const char *n, double x)
     }
 }
 
-/* fn NAME(first, v.., u..) { body; return ret } in the lasting arena. */
-static Node *make_fn(Ad *a, const char *what, const char *first, const Names *v, const Names *u,
+/* fn NAME(first.., v.., u..) { body; return ret } in the lasting arena
+ * (first: up to two names). */
+static Node *make_fn(Ad *a, const char *what, const char *const *first, const Names *v, const Names *u,
                      const Node *body, const Node *ret)
 {
     Node *fn = node(a, N_FN), *b = block(a), *r = node(a, N_RETURN);
     char buf[300];
     snprintf(buf, sizeof buf, "%s'%s#%d", a->fname, what, ++a->counter);
     if (fn) fn->str = arena_strdup(a->ar, buf, strlen(buf));
-    if (first) add(a, fn, name(a, first));
+    for (int i = 0; first && i < 2 && first[i]; i++) add(a, fn, name(a, first[i]));
     for (int i = 0; i < v->n; i++) add(a, fn, name(a, v->s[i]));
     for (int i = 0; i < u->n; i++) add(a, fn, name(a, u->s[i]));
     for (int i = 0; body && i < body->n; i++) add(a, b, copy(a, body->k[i]));
@@ -699,14 +701,24 @@ static const Node *ckpt_loop(Ad *a, const Node *s, Ck **ckp)
         goto done;
     }
     a->ar = *a->keep;
-    Node *fn = make_fn(a, "loop", ivar, &v, &u, body, NULL);
+    const char *one[2] = {ivar, NULL}, *two[2] = {"$from", "$to"};
+    Node *fn = make_fn(a, "loop", one, &v, &u, body, NULL);
     Node *cond = isfor ? NULL : make_fn(a, "cond", NULL, &v, &u, NULL, s->k[0]);
+    /* the untaped advances: steps from..to-1 in one call */
+    Node *steps = add(a, add(a, add(a, node(a, N_FOR), name(a, two[0])), name(a, two[1])), copy(a, body));
+    if (steps) steps->str = (char *)ivar;
+    add(a, steps, NULL);
+    Node *sb = add(a, block(a), steps);
+    Node *adv = make_fn(a, "advance", two, &v, &u, sb, NULL);
     for (int i = 0; i < k.n; i++) {
         inline_const(a, fn, k.s[i], kv[i]);
         inline_const(a, cond, k.s[i], kv[i]);
+        inline_const(a, adv, k.s[i], kv[i]);
     }
     a->ar = keep;
-    if (a->nerrs || !fn || (!isfor && !cond) || define(a, fn) || (cond && define(a, cond))) goto done;
+    if (a->nerrs || !fn || !adv || (!isfor && !cond) || define(a, fn) || define(a, adv) ||
+        (cond && define(a, cond)))
+        goto done;
     /* the loop over the call */
     Node *c = add(a, node(a, N_CALL), name(a, fn->str));
     add(a, c, isfor ? name(a, ivar) : num(a, 0));
@@ -731,6 +743,7 @@ static const Node *ckpt_loop(Ad *a, const Node *s, Ck **ckp)
     }
     memset(ck, 0, sizeof *ck);
     ck->step = fn->str;
+    ck->adv = adv->str;
     ck->cond = cond ? cond->str : NULL;
     for (int i = 0; i < v.n; i++) names_add(&ck->v, lookup(a, v.s[i]));
     for (int i = 0; i < u.n; i++) names_add(&ck->u, lookup(a, u.s[i]));
@@ -1499,7 +1512,7 @@ static void ckpt_fwd(Ad *a, Node *out, const Node *s, const Ck *ck)
     int isfor = s->kind == N_FOR;
     Node *args[10] = {count ? copy(a, count) : num(a, -1), isfor ? copy(a, s->k[0]) : num(a, 0),
                       isfor ? copy(a, s->k[1]) : num(a, 0), tuple_of(a, &ck->v, 0), tuple_of(a, &ck->u, 0),
-                      name(a, ck->step), name(a, pair_name(a, step, "fwd")), num(a, s->loc.first_line),
+                      name(a, ck->adv), name(a, pair_name(a, step, "fwd")), num(a, s->loc.first_line),
                       num(a, s->loc.first_column), ck->cond ? name(a, ck->cond) : NULL};
     const char *t = fresh(a, "$ck", NULL);
     names_add(&a->vars, t);
@@ -1514,7 +1527,7 @@ static void ckpt_fwd(Ad *a, Node *out, const Node *s, const Ck *ck)
 static void ckpt_rev(Ad *a, Node *out, const Ck *ck)
 {
     const Node *step = vm_fnast(a->vm, ck->step);
-    Node *args[4] = {tuple_of(a, &ck->v, 1), name(a, ck->step), name(a, pair_name(a, step, "fwd")),
+    Node *args[4] = {tuple_of(a, &ck->v, 1), name(a, ck->adv), name(a, pair_name(a, step, "fwd")),
                      name(a, pair_name(a, step, "rev"))};
     const char *g = fresh(a, "$g", NULL);
     names_add(&a->vars, g);

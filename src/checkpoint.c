@@ -28,7 +28,7 @@ enum { R_N, R_S, R_START, R_TAKEN, R_X0, R_U, R_SLOTS, R_LINE, R_COL, R_ADV, R_O
 /* One run of a loop: the functions, the state and the counts. */
 typedef struct Run {
     Vm *vm;
-    const Value *step, *fwd, *rev;
+    const Value *step, *fwd, *rev;  /* step: the advance function */
     Value u;               /* tuple of the read values */
     int64_t start;
     int nv;
@@ -98,15 +98,20 @@ static int call_step(Run *r, const Value *f, int64_t index, Value *res)
     return vm_call(r->vm, f, args, na, res);
 }
 
+/* Steps index .. index+count-1 without cache: one call of the advance
+ * function, which loops over them. */
 static int advance(Run *r, int64_t index, int64_t count)
 {
     Ctx *c = &r->vm->ctx;
-    for (int64_t j = 0; j < count; j++) {
-        Value res;
-        if (call_step(r, r->step, index + j, &res) || unpack(c, &res, r->cur, r->nv)) return -1;
-        r->advances++;
-        c->tape.forward_steps++;
-    }
+    int nu = r->u.u.tu->n;
+    Value *args = r->args, res;
+    args[0] = val_num((double)(r->start + index));
+    args[1] = val_num((double)(r->start + index + count));
+    memcpy(args + 2, r->cur, (size_t)r->nv * sizeof *args);
+    memcpy(args + 2 + r->nv, r->u.u.tu->v, (size_t)nu * sizeof *args);
+    if (vm_call(r->vm, r->step, args, 2 + r->nv + nu, &res) || unpack(c, &res, r->cur, r->nv)) return -1;
+    r->advances += count;
+    c->tape.forward_steps += (size_t)count;
     return 0;
 }
 
@@ -216,7 +221,7 @@ int ckpt_forward(Vm *vm, const Value *a, int nargs, Value *out)
     Tuple *rec = tup_new(c, R__N);
     Tuple *slots = rec ? tup_new(c, (int)nslots) : NULL;
     Value *cur = calloc((size_t)v0->n, sizeof *cur);
-    Value *argbuf = malloc(((size_t)v0->n + (size_t)a[4].u.tu->n + 1) * sizeof *argbuf);
+    Value *argbuf = malloc(((size_t)v0->n + (size_t)a[4].u.tu->n + 2) * sizeof *argbuf);
     rv_cursor cu;
     int rc = -1, cursor = 0;
     if (!rec || !slots || !cur || !argbuf || (size_t)nslots > (size_t)INT32_MAX) {
@@ -403,7 +408,7 @@ int ckpt_reverse(Vm *vm, const Value *a, int nargs, Value *out)
     int nv = x0->n, nu = rec[R_U].u.tu->n, rc = -1, sched = 0;
     Value *cur = calloc((size_t)nv, sizeof *cur), *dv = calloc((size_t)nv, sizeof *dv);
     Value *du = calloc((size_t)nu + 1, sizeof *du);
-    Value *argbuf = malloc(((size_t)nv + (size_t)nu + 1) * sizeof *argbuf);
+    Value *argbuf = malloc(((size_t)nv + (size_t)nu + 2) * sizeof *argbuf);
     Sched sc;
     if (!cur || !dv || !du || !argbuf || sched_init(&sc, online, n, s, taken)) {
         ctx_err(c, "out of memory");
