@@ -710,6 +710,9 @@ static const Node *ckpt_loop(Ad *a, const Node *s, Ck **ckp)
     add(a, steps, NULL);
     Node *sb = add(a, block(a), steps);
     Node *adv = make_fn(a, "advance", two, &v, &u, sb, NULL);
+    char an[320];
+    snprintf(an, sizeof an, "%s'advance", fn ? fn->str : "");
+    if (adv) adv->str = arena_strdup(a->ar, an, strlen(an));   /* f'loop#k'advance */
     for (int i = 0; i < k.n; i++) {
         inline_const(a, fn, k.s[i], kv[i]);
         inline_const(a, cond, k.s[i], kv[i]);
