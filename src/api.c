@@ -1095,6 +1095,11 @@ int dial_register(dial_vm *d, const char *name, int nargs, dial_host_fn fn, dial
     }
     d->nhosts++;
     if (rev) return d->code = host_rule(d, name, revname, nargs);
+    /* registered again without a derivative: the old one must not be
+     * used, neither by grad from now on nor by code it already made */
+    rules_drop(d->vm, name);
+    int g = vm_findglobal(d->vm, revname);
+    if (g >= 0) val_decref(&d->vm->ctx, &d->vm->g[g]);
     return seterr(d, DIAL_OK, NULL);
 }
 

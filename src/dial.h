@@ -235,7 +235,9 @@ typedef int (*dial_host_rev)(dial_vm *vm, void *ud, dial_array *const *args, int
  * kept for the reverse sweep). Without rev, a call of it on a
  * differentiated value is a compile error of grad ("no derivative rule").
  * Register before compiling scripts that call it; registering a name
- * again replaces the function. */
+ * again replaces the function (and its derivative: registered again
+ * without one, code differentiated earlier stops with an error where it
+ * would have used the old derivative, and grad no longer accepts it). */
 int dial_register(dial_vm *vm, const char *name, int nargs, dial_host_fn fn, dial_host_rev rev,
                   void *ud);
 

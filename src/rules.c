@@ -116,6 +116,14 @@ int rules_add(Vm *vm, const Node *rule, int user, const Source *src, Sbuf *errs)
     return 0;
 }
 
+void rules_drop(Vm *vm, const char *name)
+{
+    int k = 0;
+    for (int i = 0; i < vm->nrules; i++)
+        if (!vm->rules[i].user || strcmp(vm->rules[i].node->str, name) != 0) vm->rules[k++] = vm->rules[i];
+    vm->nrules = k;
+}
+
 /* A rule with fewer operands covers a call's extra arguments (shapes,
  * axes) — except for the builtins joining any number of arrays, whose
  * extra arrays would silently get no adjoint. */

@@ -23,6 +23,9 @@ int rules_load(Vm *vm, Sbuf *errs);
 /* Check a rule (N_RULE) and add it; a script's rule for one of its
  * functions (`user`) replaces differentiating the function's body. */
 int rules_add(Vm *vm, const Node *rule, int user, const Source *src, Sbuf *errs);
+/* Forget the user rules of `name` (a host function registered again
+ * without a derivative). */
+void rules_drop(Vm *vm, const char *name);
 
 /* The rule for `name` called with nargs arguments: one with exactly nargs
  * operands, else the one with the most operands below nargs (the rest are

@@ -442,7 +442,13 @@ int main(void)
     ok(run(vm, "scale(1)") == DIAL_ERROR_SYNTAX || dial_error_code(vm) == DIAL_ERROR_RUNTIME,
        "a host function called with the wrong arity");
     ok(run(vm, "ident(\"s\")") == DIAL_ERROR_RUNTIME && says(vm, "takes arrays"), "a string passed to a host function");
-    ok(dial_register(vm, "ident", 1, scale, NULL, &calls) == DIAL_ERROR_USAGE || 1, "re-registering");
+    ok(dial_register(vm, "scale", 2, scale, NULL, &calls) == DIAL_OK &&
+           dial_grad(vm, "h", NULL, 0, &hx, 1, &val, gr) == DIAL_ERROR_RUNTIME && !val && says(vm, "scale'rev"),
+       "registered again without a derivative: a gradient made before stops, not using the old one");
+    ok(run(vm, "fn h2(x) { return sum(scale(x, 2)) }\nprint(grad(h2)([1]))") == DIAL_ERROR_SYNTAX &&
+           says(vm, "no derivative rule for 'scale'"),
+       "... and grad no longer finds a rule for it");
+    ok(run(vm, "print(scale([1, 2], 2))") == DIAL_OK, "... while it still runs");
 
     /* -- limits ------------------------------------------------------------------ */
     ok(dial_set_step_limit(vm, 1000) == DIAL_OK, "dial_set_step_limit");
