@@ -1527,14 +1527,49 @@ static void ckpt_fwd(Ad *a, Node *out, const Node *s, const Ck *ck)
 /* The reverse of a checkpointed loop: the runner reverses every step and
  * hands back the carried variables' adjoints, the read ones' and the
  * carried variables' values before the loop. */
+/* fn step'turn(i, d.., v.., u..) { step'fwd(i, v.., u..); return
+ * step'rev(d..) }: a step run with its cache and reversed at once, in one
+ * call from the runner. NULL when it cannot be made. */
+static const char *turn_fn(Ad *a, const Ck *ck, const char *fwd, const char *rev)
+{
+    int nv = ck->v.n, nu = ck->u.n;
+    Arena *keep = a->ar;
+    a->ar = *a->keep;
+    Node *fn = node(a, N_FN), *b = block(a), *cf = call(a, fwd, 0, NULL), *cr = call(a, rev, 0, NULL);
+    Node *d = cr;
+    if (nv > 1) {
+        d = add(a, node(a, N_CALL), name(a, "%tuple"));
+        add(a, cr, d);
+    }
+    char buf[320];
+    snprintf(buf, sizeof buf, "%s'turn", ck->step);
+    if (fn) fn->str = arena_strdup(a->ar, buf, strlen(buf));
+    add(a, fn, name(a, "$i"));
+    add(a, cf, name(a, "$i"));
+    for (int pass = 0; pass < 3; pass++)
+        for (int j = 0; j < (pass == 2 ? nu : nv); j++) {
+            snprintf(buf, sizeof buf, "$%c%d", "dvu"[pass], j);
+            const char *p = arena_strdup(a->ar, buf, strlen(buf));
+            add(a, fn, name(a, p));
+            add(a, pass ? cf : d, name(a, p));
+        }
+    add(a, b, set(a, "$r", cf));
+    add(a, b, add(a, node(a, N_RETURN), cr));
+    add(a, fn, b);
+    a->ar = keep;
+    return fn && !a->nerrs && !define(a, fn) ? fn->str : NULL;
+}
+
 static void ckpt_rev(Ad *a, Node *out, const Ck *ck)
 {
     const Node *step = vm_fnast(a->vm, ck->step);
-    Node *args[4] = {tuple_of(a, &ck->v, 1), name(a, ck->adv), name(a, pair_name(a, step, "fwd")),
-                     name(a, pair_name(a, step, "rev"))};
+    const char *fwd = pair_name(a, step, "fwd"), *rev = pair_name(a, step, "rev");
+    const char *turn = turn_fn(a, ck, fwd, rev);
+    if (!turn) return;
+    Node *args[5] = {tuple_of(a, &ck->v, 1), name(a, ck->adv), name(a, fwd), name(a, rev), name(a, turn)};
     const char *g = fresh(a, "$g", NULL);
     names_add(&a->vars, g);
-    add(a, out, set(a, g, call(a, "%ckpt_rev", 4, args)));
+    add(a, out, set(a, g, call(a, "%ckpt_rev", 5, args)));
     int nv = ck->v.n, nu = ck->u.n;
     for (int j = 0; j < nv; j++) add(a, out, accumulate(a, ck->v.s[j], item(a, g, j)));
     for (int m = 0; m < nu; m++)

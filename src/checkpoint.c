@@ -29,6 +29,7 @@ enum { R_N, R_S, R_START, R_TAKEN, R_X0, R_U, R_SLOTS, R_LINE, R_COL, R_ADV, R_O
 typedef struct Run {
     Vm *vm;
     const Value *step, *fwd, *rev;  /* step: the advance function */
+    const Value *turn;     /* a step taped and reversed in one call */
     Value u;               /* tuple of the read values */
     int64_t start;
     int nv;
@@ -60,15 +61,20 @@ static void snap_account(Ctx *c, int d, size_t bytes, int add)
     if (t->snapshot_bytes > t->snapshot_bytes_peak) t->snapshot_bytes_peak = t->snapshot_bytes;
 }
 
+static Value tuple_value(Tuple *t)
+{
+    Value v;
+    v.t = T_TUPLE;
+    v.u.tu = t;
+    return v;
+}
+
 static Value tuple_of(Ctx *c, const Value *v, int n)
 {
     Tuple *t = tup_new(c, n);
     if (!t) return val_nil();
     for (int k = 0; k < n; k++) val_set(c, &t->v[k], &v[k]);
-    Value r;
-    r.t = T_TUPLE;
-    r.u.tu = t;
-    return r;
+    return tuple_value(t);
 }
 
 /* The values of a state held as a function's result: one value, or a
@@ -205,6 +211,48 @@ static int64_t run_online(Run *r, const Value *cond, int64_t s)
     return t;
 }
 
+/* The forward sweep of a `for`: the schedule's actions up to its first
+ * reversal, which runs step n-1 taped, its cache left on the tape for the
+ * reverse. Returns the actions taken, -1 on error. */
+static int64_t run_offline(Run *r, int64_t n, int64_t s)
+{
+    Ctx *c = &r->vm->ctx;
+    rv_cursor cu;
+    if (rv_init(&cu, n, s)) return ctx_err(c, "out of memory");
+    int64_t taken = 0;
+    for (rv_action act;; ) {
+        act = rv_next(&cu);
+        taken++;
+        int rc = 0;
+        Value res;
+        if (act.kind == RV_STORE) {
+            rc = store(r, act.slot);
+        } else if (act.kind == RV_ADVANCE) {
+            rc = advance(r, act.index, act.count);
+        } else if (act.kind == RV_STEP_REVERSE) {
+            rc = call_step(r, r->fwd, act.index, &res) || unpack(c, &res, r->cur, r->nv) ? -1 : 0;
+            c->tape.taped_steps++;
+            r->taped++;
+        } else if (act.kind != RV_END) {
+            rc = ctx_err(c, "internal error: the checkpointing schedule (%d)", (int)act.kind);
+        }
+        if (rc) taken = -1;
+        if (rc || act.kind == RV_STEP_REVERSE || act.kind == RV_END) break;
+    }
+    rv_free(&cu);
+    return taken;
+}
+
+/* Release a record's slots (their snapshots no longer count). */
+static void free_slots(Ctx *c, Tuple *slots, int nv)
+{
+    for (int k = 0; slots && k < slots->n; k++) {
+        Value *sl = &slots->v[k];
+        if (sl->t == T_TUPLE) snap_account(c, 1, state_bytes(sl->u.tu->v, nv), 0);
+        val_decref(c, sl);
+    }
+}
+
 int ckpt_forward(Vm *vm, const Value *a, int nargs, Value *out)
 {
     Ctx *c = &vm->ctx;
@@ -213,122 +261,101 @@ int ckpt_forward(Vm *vm, const Value *a, int nargs, Value *out)
         number(c, &a[2], "a for loop's bounds", &to))
         return -1;
     const Tuple *v0 = a[3].u.tu;
-    int online = nargs == 10;
+    int online = nargs == 10, nv = v0->n;
     int64_t n = to > from ? (int64_t)ceil(to - from) : 0, s = 1;
-    if (slots_of(vm, count, v0->v, v0->n, &s)) return -1;
+    if (slots_of(vm, count, v0->v, nv, &s)) return -1;
     if (online && s > 1 << 20) s = 1 << 20;    /* slots a record holds */
     int64_t nslots = online ? s : s < n ? s : (n > 0 ? n : 1);
     Tuple *rec = tup_new(c, R__N);
-    Tuple *slots = rec ? tup_new(c, (int)nslots) : NULL;
-    Value *cur = calloc((size_t)v0->n, sizeof *cur);
-    Value *argbuf = malloc(((size_t)v0->n + (size_t)a[4].u.tu->n + 2) * sizeof *argbuf);
-    rv_cursor cu;
-    int rc = -1, cursor = 0;
-    if (!rec || !slots || !cur || !argbuf || (size_t)nslots > (size_t)INT32_MAX) {
+    Tuple *slots = rec && nslots <= INT32_MAX ? tup_new(c, (int)nslots) : NULL;
+    Value *cur = calloc((size_t)nv, sizeof *cur);
+    Value *argbuf = malloc(((size_t)nv + (size_t)a[4].u.tu->n + 2) * sizeof *argbuf);
+    int rc = -1;
+    if (!rec || !slots || !cur || !argbuf) {
         ctx_err(c, "out of memory");
         goto done;
     }
-    if (rv_init(&cu, n, s)) {
-        ctx_err(c, "out of memory");
-        goto done;
-    }
-    cursor = 1;
-    for (int k = 0; k < v0->n; k++) val_set(c, &cur[k], &v0->v[k]);
-    Run r = {vm, &a[5], &a[6], NULL, a[4], (int64_t)from, v0->n, cur, slots->v, 0, 0, argbuf};
-    int64_t taken = 0;
-    if (online) {
-        if ((taken = run_online(&r, &a[9], s)) < 0) goto done;
-        n = taken;
-    }
-    for (; !online;) {
-        rv_action act = rv_next(&cu);
-        taken++;
-        if (act.kind == RV_STORE) {
-            if (store(&r, act.slot)) goto done;
-        } else if (act.kind == RV_ADVANCE) {
-            if (advance(&r, act.index, act.count)) goto done;
-        } else if (act.kind == RV_STEP_REVERSE) {
-            /* the last step runs taped: its cache stays on the tape for
-             * the reverse, which starts with it */
-            Value res;
-            if (call_step(&r, r.fwd, act.index, &res) || unpack(c, &res, cur, r.nv)) goto done;
-            c->tape.taped_steps++;
-            r.taped++;
-            break;
-        } else if (act.kind == RV_END) {
-            break;
-        } else {
-            ctx_err(c, "internal error: the checkpointing schedule (%d)", (int)act.kind);
-            goto done;
-        }
-    }
-    Value x0 = val_nil(), sl;
-    sl.t = T_TUPLE;
-    sl.u.tu = slots;
+    for (int k = 0; k < nv; k++) val_set(c, &cur[k], &v0->v[k]);
+    Run r = {vm, &a[5], &a[6], NULL, NULL, a[4], (int64_t)from, nv, cur, slots->v, 0, 0, argbuf};
+    int64_t taken = online ? run_online(&r, &a[9], s) : run_offline(&r, n, s);
+    if (taken < 0) goto done;
+    if (online) n = taken;
+    Value *f = rec->v;
+    f[R_N] = val_num((double)n);
+    f[R_S] = val_num((double)s);
+    f[R_START] = val_num(from);
+    f[R_TAKEN] = val_num((double)taken);
+    val_set(c, &f[R_X0], &a[3]);
+    val_set(c, &f[R_U], &a[4]);
+    f[R_SLOTS] = tuple_value(slots);
     slots = NULL;
-    val_set(c, &x0, &a[3]);
-    rec->v[R_N] = val_num((double)n);
-    rec->v[R_S] = val_num((double)s);
-    rec->v[R_START] = val_num(from);
-    rec->v[R_TAKEN] = val_num((double)taken);
-    rec->v[R_X0] = x0;
-    val_set(c, &rec->v[R_U], &a[4]);
-    rec->v[R_SLOTS] = sl;
-    rec->v[R_LINE] = a[7];
-    rec->v[R_COL] = a[8];
-    rec->v[R_ADV] = val_num((double)r.advances);
-    rec->v[R_ONLINE] = val_num(online);
-    rec->v[R_TAPED] = val_num((double)r.taped);
-    Value rv;
-    rv.t = T_TUPLE;
-    rv.u.tu = rec;
+    f[R_LINE] = a[7];
+    f[R_COL] = a[8];
+    f[R_ADV] = val_num((double)r.advances);
+    f[R_ONLINE] = val_num(online);
+    f[R_TAPED] = val_num((double)r.taped);
+    Value rv = tuple_value(rec);
     rec = NULL;
     rc = tape_push(c, &rv);
     val_decref(c, &rv);
     if (rc) goto done;
-    *out = tuple_of(c, cur, v0->n);
+    *out = tuple_of(c, cur, nv);
     rc = out->t == T_TUPLE ? 0 : -1;
 done:
-    if (cursor) rv_free(&cu);
     if (rec) {
-        Value t;
-        t.t = T_TUPLE;
-        t.u.tu = rec;
+        Value t = tuple_value(rec);
         val_decref(c, &t);
     }
     if (slots) {
-        for (int64_t k = 0; k < nslots; k++)
-            if (slots->v[k].t == T_TUPLE) snap_account(c, 1, state_bytes(slots->v[k].u.tu->v, v0->n), 0);
-        Value t;
-        t.t = T_TUPLE;
-        t.u.tu = slots;
+        free_slots(c, slots, nv);
+        Value t = tuple_value(slots);
         val_decref(c, &t);
     }
-    for (int k = 0; cur && k < v0->n; k++) val_decref(c, &cur[k]);
+    for (int k = 0; cur && k < nv; k++) val_decref(c, &cur[k]);
     free(cur);
     free(argbuf);
     return rc;
 }
 
-/* Reverse one step whose cache is on the tape: the state's adjoint dv
- * (nv values) goes back one step, the read values' adjoints add up in du. */
+/* Take a step's adjoints g (the index's, the state's, the read values'):
+ * the state's adjoint dv goes back one step, du adds up the read ones. */
+static int take_adjoints(Run *r, Value *g, Value *dv, Value *du)
+{
+    Ctx *c = &r->vm->ctx;
+    int nu = r->u.u.tu->n, rc = 0;
+    if (g->t != T_TUPLE || g->u.tu->n != 1 + r->nv + nu) {
+        val_decref(c, g);
+        return ctx_err(c, "internal error: a loop step's adjoints");
+    }
+    for (int k = 0; k < r->nv; k++) val_set(c, &dv[k], &g->u.tu->v[1 + k]);
+    for (int k = 0; k < nu && rc == 0; k++) rc = val_binary(c, BIN_ADD, &du[k], &du[k], &g->u.tu->v[1 + r->nv + k]);
+    val_decref(c, g);
+    return rc;
+}
+
+/* Reverse one step whose cache is on the tape. */
 static int reverse_step(Run *r, Value *dv, Value *du)
 {
     Ctx *c = &r->vm->ctx;
-    int nu = r->u.u.tu->n;
     Value arg = r->nv == 1 ? dv[0] : tuple_of(c, dv, r->nv), g;
     if (r->nv > 1 && arg.t != T_TUPLE) return -1;
     int rc = vm_call(r->vm, r->rev, &arg, 1, &g);
     if (r->nv > 1) val_decref(c, &arg);
-    if (rc) return -1;
-    if (g.t != T_TUPLE || g.u.tu->n != 1 + r->nv + nu) {
-        val_decref(c, &g);
-        return ctx_err(c, "internal error: a loop step's adjoints");
-    }
-    for (int k = 0; k < r->nv; k++) val_set(c, &dv[k], &g.u.tu->v[1 + k]);
-    for (int k = 0; k < nu && rc == 0; k++) rc = val_binary(c, BIN_ADD, &du[k], &du[k], &g.u.tu->v[1 + r->nv + k]);
-    val_decref(c, &g);
-    return rc;
+    return rc ? -1 : take_adjoints(r, &g, dv, du);
+}
+
+/* Run step `index` of the current state with its cache and reverse it at
+ * once: one call of the turn function. */
+static int turn(Run *r, int64_t index, Value *dv, Value *du)
+{
+    int nu = r->u.u.tu->n;
+    Value *args = r->args, g;
+    args[0] = val_num((double)(r->start + index));
+    memcpy(args + 1, dv, (size_t)r->nv * sizeof *args);
+    memcpy(args + 1 + r->nv, r->cur, (size_t)r->nv * sizeof *args);
+    memcpy(args + 1 + 2 * r->nv, r->u.u.tu->v, (size_t)nu * sizeof *args);
+    if (vm_call(r->vm, r->turn, args, 1 + 2 * r->nv + nu, &g)) return -1;
+    return take_adjoints(r, &g, dv, du);
 }
 
 /* The loop's line in the statistics. */
@@ -408,7 +435,7 @@ int ckpt_reverse(Vm *vm, const Value *a, int nargs, Value *out)
     int nv = x0->n, nu = rec[R_U].u.tu->n, rc = -1, sched = 0;
     Value *cur = calloc((size_t)nv, sizeof *cur), *dv = calloc((size_t)nv, sizeof *dv);
     Value *du = calloc((size_t)nu + 1, sizeof *du);
-    Value *argbuf = malloc(((size_t)nv + (size_t)nu + 2) * sizeof *argbuf);
+    Value *argbuf = malloc((2 * (size_t)nv + (size_t)nu + 2) * sizeof *argbuf);
     Sched sc;
     if (!cur || !dv || !du || !argbuf || sched_init(&sc, online, n, s, taken)) {
         ctx_err(c, "out of memory");
@@ -417,7 +444,7 @@ int ckpt_reverse(Vm *vm, const Value *a, int nargs, Value *out)
     sched = 1;
     for (int k = 0; k < nv; k++) val_set(c, &dv[k], &a[0].u.tu->v[k]);
     for (int k = 0; k < nu; k++) du[k] = val_num(0);
-    Run r = {vm, &a[1], &a[2], &a[3], rec[R_U], (int64_t)rec[R_START].u.n, nv, cur,
+    Run r = {vm, &a[1], &a[2], &a[3], &a[4], rec[R_U], (int64_t)rec[R_START].u.n, nv, cur,
              rec[R_SLOTS].u.tu->v, (int64_t)rec[R_ADV].u.n, (int64_t)rec[R_TAPED].u.n, argbuf};
     /* offline, the forward ended running step n-1 taped: reverse it now
      * (online, the schedule says so: RV_REVERSE) */
@@ -444,15 +471,11 @@ int ckpt_reverse(Vm *vm, const Value *a, int nargs, Value *out)
         case RV_ADVANCE:
             if (advance(&r, act.index, act.count)) goto done;
             break;
-        case RV_STEP_REVERSE: {
-            Value res;
-            if (call_step(&r, r.fwd, act.index, &res)) goto done;
-            val_decref(c, &res);
+        case RV_STEP_REVERSE:
+            if (turn(&r, act.index, dv, du)) goto done;
             c->tape.taped_steps++;
             r.taped++;
-            if (reverse_step(&r, dv, du)) goto done;
             break;
-        }
         default:
             ctx_err(c, "internal error: the checkpointing schedule (%d)", (int)act.kind);
             goto done;
@@ -475,12 +498,7 @@ int ckpt_reverse(Vm *vm, const Value *a, int nargs, Value *out)
     rc = 0;
 done:
     if (sched) sched_free(&sc);
-    /* slots an error left filled */
-    for (int64_t k = 0; k < rec[R_SLOTS].u.tu->n; k++) {
-        Value *sl = &rec[R_SLOTS].u.tu->v[k];
-        if (sl->t == T_TUPLE) snap_account(c, 1, state_bytes(sl->u.tu->v, nv), 0);
-        val_decref(c, sl);
-    }
+    free_slots(c, rec[R_SLOTS].u.tu, nv);   /* slots an error left filled */
     for (int k = 0; k < nv; k++) {
         if (cur) val_decref(c, &cur[k]);
         if (dv) val_decref(c, &dv[k]);
