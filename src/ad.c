@@ -550,6 +550,8 @@ typedef struct Ck {
     const Node *loop;      /* the lowered N_FOR */
     const char *step;      /* the function's global name */
     const char *adv;       /* the same over steps from..to-1 */
+    int autom;             /* a loop without `checkpoint`: checkpointed only
+                              when its cache would exceed the AD budget */
     const char *cond;      /* a `while`'s condition as a function, or NULL */
     Names v, u;            /* lowered names of the carried and read variables */
 } Ck;
@@ -671,7 +673,7 @@ static Node *make_fn(Ad *a, const char *what, const char *const *first, const Na
  * (compiled and registered here; for a `while`, its condition too), with
  * *ck describing it; NULL (and s stays as it is) when the body carries
  * nothing. */
-static const Node *ckpt_loop(Ad *a, const Node *s, Ck **ckp)
+static const Node *ckpt_loop(Ad *a, const Node *s, Ck **ckp, int quiet)
 {
     Names rd = {0}, wr = {0}, v = {0}, u = {0}, k = {0};   /* k: constants, values kv */
     double kv[64];
@@ -681,7 +683,7 @@ static const Node *ckpt_loop(Ad *a, const Node *s, Ck **ckp)
     names_in(body, &rd, &wr, &jumps, 0);
     if (!isfor) names_in(s->k[0], &rd, &wr, &jumps, 0);
     if (jumps) {
-        aderr(a, s->loc, "grad: a checkpointed loop cannot contain break, continue or return");
+        if (!quiet) aderr(a, s->loc, "grad: a checkpointed loop cannot contain break, continue or return");
         goto done;
     }
     for (int i = 0; i < wr.n; i++)
@@ -788,8 +790,10 @@ static void lower_stmt(Ad *a, Node *out, const Node *s)
     case N_FOR: {
         Ck *ck = NULL;
         if (s->op == 1) {
-            const Node *r = ckpt_loop(a, s, &ck);
+            const Node *r = ckpt_loop(a, s, &ck, 0);
             if (r) s = r;
+        } else if (ckpt_loop(a, s, &ck, 1)) {
+            ck->autom = 1;               /* checkpointed if its cache is too big */
         }
         Node *from = bind(a, out, lower_op(a, out, s->k[0]));
         Node *to = bind(a, out, lower_op(a, out, s->k[1]));
@@ -812,7 +816,7 @@ static void lower_stmt(Ad *a, Node *out, const Node *s)
             add(a, f, count);
             add(a, out, f);
             if (ck && f) {
-                f->op = 1;
+                f->op = !ck->autom;
                 ck->loop = f;
             }
             break;
@@ -836,7 +840,7 @@ static void lower_stmt(Ad *a, Node *out, const Node *s)
     case N_WHILE: {
         Ck *ck = NULL;
         if (s->op == 1) {
-            const Node *r = ckpt_loop(a, s, &ck);
+            const Node *r = ckpt_loop(a, s, &ck, 0);
             if (r) s = r;
         }
         Node *count = ck && s->k[2] ? bind(a, out, lower_op(a, out, s->k[2])) : NULL;
@@ -1578,6 +1582,31 @@ static void ckpt_rev(Ad *a, Node *out, const Ck *ck)
     add(a, out, set(a, g, num(a, 0)));
 }
 
+static int count_pushes(const Node *e)
+{
+    if (!e) return 0;
+    int n = e->kind == N_CALL && e->k[0]->kind == N_NAME && strcmp(e->k[0]->str, "%push") == 0;
+    for (int i = 0; i < e->n; i++) n += count_pushes(e->k[i]);
+    return n;
+}
+
+/* A loop without `checkpoint` runs checkpointed when its store-all cache
+ * would exceed the AD budget: the forward chooses between the two
+ * versions when the loop starts (%ckpt_auto, from the trip count, the
+ * state's size and the values each step pushes) and pushes its choice for
+ * the reverse. */
+static void ckpt_auto_fwd(Ad *a, Node *out, const Node *s, const Ck *ck, Node *all)
+{
+    const char *flag = fresh(a, "$auto", NULL);
+    names_add(&a->vars, flag);
+    Node *args[4] = {copy(a, s->k[0]), copy(a, s->k[1]), tuple_of(a, &ck->v, 0), num(a, count_pushes(all))};
+    add(a, out, set(a, flag, call(a, "%ckpt_auto", 4, args)));
+    Node *cb = block(a);
+    ckpt_fwd(a, cb, s, ck);
+    add(a, out, add(a, add(a, add(a, node(a, N_IF), name(a, flag)), cb), all));
+    add(a, out, push(a, name(a, flag)));
+}
+
 static Node *fwd_stmt(Ad *a, const Node *s)
 {
     Node *out = block(a);
@@ -1620,10 +1649,13 @@ static Node *fwd_stmt(Ad *a, const Node *s)
         break;
     }
     case N_FOR: {
-        if (s->op == 1 && ck_of(a, s)) {
-            ckpt_fwd(a, out, s, ck_of(a, s));
+        Ck *ck = ck_of(a, s);
+        if (s->op == 1 && ck) {
+            ckpt_fwd(a, out, s, ck);
             break;
         }
+        Node *all = out;
+        if (ck) out = block(a);        /* the store-all version, one of two */
         const char *n = fresh(a, "$n", NULL);
         names_add(&a->vars, n);
         add(a, out, set(a, n, num(a, 0)));
@@ -1635,6 +1667,8 @@ static Node *fwd_stmt(Ad *a, const Node *s)
         add(a, out, f);
         Node *le[2] = {copy(a, s->k[0]), name(a, n)};
         add(a, out, add(a, node(a, N_EXPR), call(a, "%loopend", 2, le)));
+        if (ck) ckpt_auto_fwd(a, all, s, ck, out);
+        out = all;
         break;
     }
     case N_WHILE: {
@@ -1959,10 +1993,13 @@ static Node *rev_stmt(Ad *a, const Node *s)
     }
     case N_FOR:
     case N_WHILE: {
-        if (s->op == 1 && ck_of(a, s)) {
-            ckpt_rev(a, out, ck_of(a, s));
+        Ck *ck = ck_of(a, s);
+        if (s->op == 1 && ck) {
+            ckpt_rev(a, out, ck);
             break;
         }
+        Node *all = out;
+        if (ck) out = block(a);
         const char *n = fresh(a, "$n", NULL), *st = fresh(a, "$a", NULL), *k = fresh(a, "$k", NULL);
         names_add(&a->vars, n);
         names_add(&a->vars, st);
@@ -1983,6 +2020,15 @@ static Node *rev_stmt(Ad *a, const Node *s)
         add(a, f, NULL);
         add(a, out, f);
         for (int j = 0; j < after->n; j++) add(a, out, after->k[j]);
+        if (ck) {                       /* which version the forward ran */
+            const char *flag = fresh(a, "$auto", NULL);
+            names_add(&a->vars, flag);
+            Node *cb = block(a);
+            ckpt_rev(a, cb, ck);
+            add(a, all, pop(a, flag));
+            add(a, all, add(a, add(a, add(a, node(a, N_IF), name(a, flag)), cb), out));
+        }
+        out = all;
         break;
     }
     case N_MASSIGN: {

@@ -153,6 +153,18 @@ static int number(Ctx *c, const Value *v, const char *what, double *x)
     return 0;
 }
 
+int ckpt_auto(Vm *vm, const Value *a, int nargs, Value *out)
+{
+    (void)nargs;
+    double from = a[0].t == T_NUM ? a[0].u.n : 0, to = a[1].t == T_NUM ? a[1].u.n : 0;
+    const Tuple *v = a[3 - 1].u.tu;
+    double n = to > from ? ceil(to - from) : 0;
+    double step = (double)state_bytes(v->v, v->n) + (double)v->n * sizeof(Value);
+    size_t budget = vm->ad_budget ? vm->ad_budget : VM_AD_BUDGET;
+    *out = val_num(n * a[3].u.n * step > (double)budget);
+    return 0;
+}
+
 /* The slot count: the written one, or what the AD budget holds of states
  * like x_0 (one more state's worth is left for a step's cache). */
 static int slots_of(Vm *vm, double count, const Value *x0, int nv, int64_t *s)

@@ -24,5 +24,9 @@ int ckpt_forward(Vm *vm, const Value *args, int nargs, Value *out);
  * step, step'fwd, step'rev. *out: (their adjoints before the loop, the
  * read variables' adjoints, the carried values before the loop). */
 int ckpt_reverse(Vm *vm, const Value *args, int nargs, Value *out);
+/* args: from, to, (v..), the values a step pushes. *out: 1 when a loop
+ * without `checkpoint` would cache more than the AD budget (each pushed
+ * value counted the size of the state), so it runs checkpointed. */
+int ckpt_auto(Vm *vm, const Value *args, int nargs, Value *out);
 
 #endif

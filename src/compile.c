@@ -548,11 +548,12 @@ static void call_to(C *c, const Node *e, int reg)
             fs->freereg = save;
             return;
         }
-        int rev = strcmp(fn->str, "%ckpt_rev") == 0;
-        if (rev || strcmp(fn->str, "%ckpt_fwd") == 0) {  /* it calls functions */
+        int which = strcmp(fn->str, "%ckpt_fwd") == 0 ? 0 : strcmp(fn->str, "%ckpt_rev") == 0 ? 1
+                    : strcmp(fn->str, "%ckpt_auto") == 0 ? 2 : -1;
+        if (which >= 0) {                                 /* the loop runner */
             int base = call_base(c, reg);
             args_to(c, e);
-            emit(c, OP_CKPT, rev, base, nargs, 0);
+            emit(c, OP_CKPT, which, base, nargs, 0);
             if (base != reg) emit(c, OP_MOVE, 0, reg, base, 0);
             fs->freereg = save;
             return;

@@ -91,7 +91,7 @@ static void operands(Sbuf *b, const Proto *p, int pc)
     case OP_CLEAR: case OP_CALL: case OP_RET: case OP_UNSITE: sb_printf(b, " r%d %d", a, x); return;
     case OP_SITE: case OP_TAKE: case OP_ADDTAKE: sb_printf(b, " r%d r%d", a, x); return;
     case OP_ADDOUTER: case OP_OUTERACC: sb_printf(b, " r%d r%d r%d", a, x, y); return;
-    case OP_CKPT: sb_printf(b, " r%d %s %d", a, i->f ? "reverse" : "forward", x); return;
+    case OP_CKPT: sb_printf(b, " r%d %s %d", a, i->f == 1 ? "reverse" : i->f == 2 ? "choose" : "forward", x); return;
     case OP_PUSH: case OP_POP: sb_printf(b, " r%d", a); return;
     case OP_ACCR: sb_printf(b, " r%d", a); rk(b, p, i->f & F_BK, x); sb_printf(b, " r%d #%d", y, i->f >> 4); return;
     case OP_FUSED: kernel(b, p, a, y, pc); return;

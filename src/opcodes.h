@@ -49,7 +49,8 @@
                     the record R[c]                                        */ \
     X(ADDOUTER)  /* R[a] = R[a] + outer(R[b], R[c]), in place when it can */ \
     X(OUTERACC)  /* add outer(R[b], R[c]) to the block accumulator R[a]   */ \
-    X(CKPT)      /* R[a] = the loop runner (f: 0 forward, 1 reverse) over  \
+    X(CKPT)      /* R[a] = the loop runner (f: 0 forward, 1 reverse, 2 the \
+                    choice of a loop without `checkpoint`) over            \
                     the b arguments R[a+1 ..] (checkpoint.h)              */ \
     X(TAKE)      /* R[a] = R[b]; R[b] = 0 (an adjoint taken)               */ \
     X(ADDTAKE)   /* R[a] += R[b]; R[b] = 0 (an adjoint handed on)          */ \

@@ -780,7 +780,7 @@ static int execute(Vm *vm, int depth0, Value *result)
             }
             Value out = val_nil();
             fr->pc = pc;
-            int rc = (i->f ? ckpt_reverse : ckpt_forward)(vm, args, n, &out);
+            int rc = (i->f == 1 ? ckpt_reverse : i->f == 2 ? ckpt_auto : ckpt_forward)(vm, args, n, &out);
             for (int k = 0; k < n; k++) val_decref(ctx, &args[k]);
             LOADFRAME();
             if (rc) goto error;
