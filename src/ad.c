@@ -109,6 +109,8 @@ typedef struct Ad {
     Site *site;
     int nsite, sitecap;
     Names varied, needed, vars;
+    Names remat;           /* values the reverse computes again, not cached */
+    const Node *body;      /* the lowered function body */
     Names shaped;          /* variables whose shape (only) the reverse reads */
     struct Pos *pos;       /* each statement's order and enclosing loops */
     int npos, poscap;
@@ -1286,6 +1288,94 @@ static Node *shape_source(Ad *a, const Node *v)
     return copy(a, v);
 }
 
+/* The definition `v = e` of a value the reverse may compute again instead
+ * of caching it: assigned once, at the function's top level, by a cheap
+ * elementwise operation or a slice with constant bounds, of numbers,
+ * variables the function never assigns (parameters, globals) and other
+ * such values. Recomputed, it fuses into the expressions that read it, and
+ * the forward need not build it at all (x[1:] - x[:-1]^2 of Rosenbrock).
+ * NULL otherwise. */
+static int fixed(const Ad *a, const char *v);
+static int stored(const Ad *a, const char *v);
+
+static const Node *remat_def(Ad *a, const char *v, int depth)
+{
+    const Node *def = NULL;
+    int ndef = 0;
+    for (int i = 0; i < a->npos; i++) ndef += defines(a->pos[i].s, v);
+    for (int i = 0; a->body && i < a->body->n && ndef == 1; i++) {
+        const Node *s = a->body->k[i];
+        if (s && s->kind == N_ASSIGN && s->k[0]->kind == N_NAME && strcmp(s->k[0]->str, v) == 0) def = s;
+    }
+    if (!def || depth > 8 || stored(a, v)) return NULL;
+    const Node *e = def->k[1];
+    if (e->kind == N_INDEX) {
+        for (int i = 1; i < e->n; i++) {
+            const Node *it = e->k[i];
+            for (int j = 0; j < (it->kind == N_SLICE ? 3 : 1); j++) {
+                const Node *p = it->kind == N_SLICE ? it->k[j] : it;
+                if (p && p->kind != N_NUM) return NULL;
+            }
+        }
+        e = e->k[0];
+        if (e->kind != N_NAME || !fixed(a, e->str)) return NULL;
+        return def;
+    }
+    int cheap = (e->kind == N_BINOP && (e->op == BIN_ADD || e->op == BIN_SUB || e->op == BIN_MUL ||
+                                        (e->op == BIN_POW && e->k[1]->kind == N_NUM))) ||
+                (e->kind == N_UNOP && e->op == UN_NEG);
+    for (int i = 0; cheap && i < e->n; i++) {
+        const Node *k = e->k[i];
+        cheap = k->kind == N_NUM || (k->kind == N_NAME && (fixed(a, k->str) || remat_def(a, k->str, depth + 1)));
+    }
+    return cheap ? def : NULL;
+}
+
+/* Does the function store into elements of v (x[i] = e)? */
+static int stored(const Ad *a, const char *v)
+{
+    for (int i = 0; i < a->npos; i++) {
+        const Node *s = a->pos[i].s, *t = s->kind == N_ASSIGN ? s->k[0] : NULL;
+        while (t && t->kind == N_INDEX) t = t->k[0];
+        if (t && t != s->k[0] && t->kind == N_NAME && strcmp(t->str, v) == 0) return 1;
+    }
+    return 0;
+}
+
+/* Does the function never change v, by assignment or indexed store? */
+static int fixed(const Ad *a, const char *v) { return !assigned(a, v) && !stored(a, v); }
+
+static int is_param(const Ad *a, const char *v)
+{
+    for (int p = 0; a->fnnode && p + 1 < a->fnnode->n; p++)
+        if (strcmp(a->fnnode->k[p]->str, v) == 0) return 1;
+    return 0;
+}
+
+/* The reverse reads v's value: cache it, or compute it again there. */
+static void need_value(Ad *a, const char *v)
+{
+    const Node *def = remat_def(a, v, 0);
+    if (!def) {
+        need(a, v);
+        return;
+    }
+    if (names_has(&a->remat, v)) return;
+    names_add(&a->remat, v);
+    const Node *e = def->k[1];
+    if (e->kind == N_INDEX) e = e->k[0];
+    if (e->kind == N_NAME) {
+        if (is_param(a, e->str)) need(a, e->str);
+        return;
+    }
+    for (int i = 0; i < e->n; i++) {
+        const Node *k = e->k[i];
+        if (k->kind != N_NAME) continue;
+        if (!fixed(a, k->str)) need_value(a, k->str);
+        else if (is_param(a, k->str)) need(a, k->str);
+    }
+}
+
 /* The instantiated copy of rule statement e; NULL drops it (the adjoint of
  * an inactive operand). Primal reads are added to the needed set. */
 static Node *inst(Ad *a, Inst *in, const Node *e)
@@ -1317,11 +1407,11 @@ static Node *inst(Ad *a, Inst *in, const Node *e)
         int p = rule_param(rule, n);
         if (p >= 0) {
             const Node *arg = in->args[p];
-            if (arg->kind == N_NAME) need(a, arg->str);
+            if (arg->kind == N_NAME) need_value(a, arg->str);
             return copy(a, arg);
         }
         if (strcmp(n, rule->k[rule->op]->str) == 0) {
-            need(a, in->result);
+            need_value(a, in->result);
             return name(a, in->result);
         }
         if (strcmp(n, "dy") == 0) return name(a, in->dy);
@@ -2262,6 +2352,17 @@ static int simplify_block(Ad *a, Node *b, const Count *c)
                 }
                 break;
             }
+            if (n->kind == N_IF && !n->k[2] && ast_mentions(n->k[1], t) && !clobbers(n, e)) {
+                /* its one use is in the branch: the definition moves there
+                 * (it is pure), to be substituted in the next round */
+                Node *body = n->k[1];
+                add(a, body, s);
+                memmove(body->k + 1, body->k, (size_t)(body->n - 1) * sizeof *body->k);
+                body->k[0] = s;
+                drop(b, i--);
+                changed = 1;
+                break;
+            }
             if (ast_mentions(n, t) || clobbers(n, e)) break;
         }
     }
@@ -2607,6 +2708,8 @@ static void reset(Ad *a)
     free(a->site);
     free(a->varied.s);
     free(a->needed.s);
+    free(a->remat.s);
+    memset(&a->remat, 0, sizeof a->remat);
     free(a->shaped.s);
     free(a->vars.s);
     free(a->pos);
@@ -2727,6 +2830,7 @@ static int build_pair(Ad *a, const Node *fn, unsigned mask)
     sub.nreg = sub.regcap = sub.nsite = sub.sitecap = 0;
     memset(&sub.varied, 0, sizeof sub.varied);
     memset(&sub.needed, 0, sizeof sub.needed);
+    memset(&sub.remat, 0, sizeof sub.remat);
     memset(&sub.shaped, 0, sizeof sub.shaped);
     memset(&sub.vars, 0, sizeof sub.vars);
     sub.pos = NULL;
@@ -2758,6 +2862,7 @@ static int build_pair(Ad *a, const Node *fn, unsigned mask)
     }
     const Node *loops[MAXLOOPS];
     number(b, body, loops, 0);
+    b->body = body;
     needs(b, body);
     if (b->nerrs) goto done;
     /* forward: the lowered code with pushes, then the values the reverse
@@ -2778,6 +2883,10 @@ static int build_pair(Ad *a, const Node *fn, unsigned mask)
     if (rev) rev->str = (char *)kr;
     add(b, rev, name(b, "$seed"));
     for (int i = b->needed.n - 1; i >= 0; i--) add(b, revbody, pop(b, b->needed.s[i]));
+    for (int i = 0; i < body->n; i++)       /* values computed again */
+        if (body->k[i] && body->k[i]->kind == N_ASSIGN && body->k[i]->k[0]->kind == N_NAME &&
+            names_has(&b->remat, body->k[i]->k[0]->str) && !names_has(&b->needed, body->k[i]->k[0]->str))
+            add(b, revbody, copy(b, body->k[i]));
     add(b, revbody, set(b, adj(b, "$ret"), name(b, "$seed")));
     for (int i = 0; rb && i < rb->n; i++) add(b, revbody, rb->k[i]);
     Node *rr = node(b, N_RETURN);
