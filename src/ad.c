@@ -22,6 +22,7 @@
 #include "builtins.h"
 #include "compile.h"
 #include "rules.h"
+#include "sbuf.h"
 
 /* A new zeroed element at the end of a growable array; NULL when memory
  * runs out. */
@@ -110,6 +111,8 @@ typedef struct Ad {
     int nsite, sitecap;
     Names varied, needed, vars;
     Names remat;           /* values the reverse computes again, not cached */
+    Names shapes;          /* $shape temporaries of shape(x) ... */
+    const char **shapecls; /* ... and the shape class of their x */
     const Node *body;      /* the lowered function body */
     Names shaped;          /* variables whose shape (only) the reverse reads */
     struct Pos *pos;       /* each statement's order and enclosing loops */
@@ -1397,6 +1400,12 @@ static Node *inst(Ad *a, Inst *in, const Node *e)
             assigned(a, in->args[p]->str)) {
             const char *t = fresh(a, "$shape", NULL);
             names_add(&a->vars, t);
+            if (strcmp(e->k[0]->str, "shape") == 0) {     /* for scalar_fulls */
+                const char *cls = shape_class(a, in->args[p]->str, a->cur, 0);
+                const char **sc = realloc(a->shapecls, (size_t)(a->shapes.n + 1) * sizeof *sc);
+                if (sc && cls && names_add(&a->shapes, t)) sc[a->shapes.n - 1] = cls;
+                if (sc) a->shapecls = sc;
+            }
             add(a, in->pre, set(a, t, call1(a, e->k[0]->str, shape_source(a, in->args[p]))));
             need(a, t);
             return name(a, t);
@@ -2694,6 +2703,111 @@ static int forward_block(Ad *a, Node *b, Node *fnbody)
     return changed;
 }
 
+/* -- broadcasting instead of full() ------------------------------------------- */
+
+/* The shape class of elementwise expression e in the reverse, `t` counted
+ * as a number: from variables holding one value all along (never changed,
+ * or assigned once and never stored into), numbers, constant slices of
+ * them, and elementwise operations; NULL when unknown. */
+static const char *expr_class(Ad *a, const Node *e, const char *t)
+{
+    char buf[512];
+    switch (e->kind) {
+    case N_NUM: return "num";
+    case N_NAME: {
+        if (strcmp(e->str, t) == 0) return "num";
+        int ndef = 0;
+        for (int i = 0; i < a->npos; i++) ndef += defines(a->pos[i].s, e->str);
+        if (ndef > 1 || stored(a, e->str) || (!ndef && !names_has(&a->vars, e->str) && !is_param(a, e->str)))
+            return NULL;
+        if (!ndef && e->str[0] == '$') return NULL;     /* the reverse's own */
+        return shape_class(a, e->str, a->npos, 0);
+    }
+    case N_INDEX: {
+        if (e->n != 2 || e->k[1]->kind != N_SLICE || e->k[1]->k[2] || e->k[0]->kind != N_NAME) return NULL;
+        const Node *lo = e->k[1]->k[0], *hi = e->k[1]->k[1];
+        if ((lo && lo->kind != N_NUM) || (hi && hi->kind != N_NUM)) return NULL;
+        double s0 = lo ? lo->num : 0, e0 = hi ? hi->num : 0;
+        const char *b = expr_class(a, e->k[0], t);
+        if (!b || s0 < 0 || e0 > 0 || s0 != (int)s0 || e0 != (int)e0) return NULL;
+        snprintf(buf, sizeof buf, "%s[%d]", b, (int)(s0 - e0));
+        return arena_strdup(a->ar, buf, strlen(buf));
+    }
+    case N_BINOP: case N_UNOP: case N_CALL: {
+        int first = 0;
+        if (e->kind == N_BINOP && e->op > BIN_POW && e->op != BIN_MAXIMUM && e->op != BIN_MINIMUM) return NULL;
+        if (e->kind == N_CALL) {
+            int b = e->k[0]->kind == N_NAME ? builtin_find(e->k[0]->str) : -1;
+            if (b < 0 || (builtins[b].unop < 0 && builtins[b].binop < 0)) return NULL;
+            first = 1;
+        }
+        const char *c = "num";
+        for (int i = first; i < e->n; i++) {
+            const char *ci = expr_class(a, e->k[i], t);
+            if (!ci) return NULL;
+            if (strcmp(ci, "num") == 0) continue;
+            if (strcmp(c, "num") != 0 && strcmp(c, ci) != 0) return NULL;
+            c = ci;
+        }
+        return c;
+    }
+    default: return NULL;
+    }
+}
+
+/* Does every statement in b mentioning t read it in its value only, as an
+ * elementwise expression of shape class cls? */
+static int scalar_ok(Ad *a, const Node *b, const char *t, const char *cls, const Node *def)
+{
+    for (int i = 0; b && i < b->n; i++) {
+        const Node *s = b->k[i];
+        if (!s || s == def || !ast_mentions(s, t)) continue;
+        if (s->kind == N_IF) {
+            if (ast_mentions(s->k[0], t) || !scalar_ok(a, s->k[1], t, cls, def)) return 0;
+            if (s->k[2]) {
+                Node wrap = {.kind = N_BLOCK, .n = 1, .k = (Node **)&s->k[2]};
+                if (!scalar_ok(a, s->k[2]->kind == N_IF ? &wrap : s->k[2], t, cls, def)) return 0;
+            }
+            continue;
+        }
+        if (s->kind == N_BLOCK) {
+            if (!scalar_ok(a, s, t, cls, def)) return 0;
+            continue;
+        }
+        if (s->kind != N_ASSIGN || ast_mentions(s->k[0], t)) return 0;
+        const char *c = expr_class(a, s->k[1], t);
+        if (!c || strcmp(c, cls) != 0) return 0;
+    }
+    return 1;
+}
+
+/* `t = full(shape, dy)` (the adjoint of sum) only ever combined,
+ * elementwise, with values of that shape: t = dy, which broadcasts to the
+ * same values, so no array of the full shape is built. */
+static void scalar_fulls(Ad *a, Node *b, Node *fnbody)
+{
+    for (int i = 0; b && i < b->n; i++) {
+        Node *s = b->k[i];
+        if (!s) continue;
+        if (s->kind == N_IF) {
+            scalar_fulls(a, s->k[1], fnbody);
+            continue;
+        }
+        if (s->kind != N_ASSIGN || s->k[0]->kind != N_NAME || s->k[1]->kind != N_CALL || s->k[1]->n != 3 ||
+            strcmp(s->k[1]->k[0]->str, "full") != 0 || s->k[1]->k[1]->kind != N_NAME)
+            continue;
+        int k = -1;
+        for (int j = 0; j < a->shapes.n; j++)
+            if (strcmp(a->shapes.s[j], s->k[1]->k[1]->str) == 0) k = j;
+        if (k < 0 || strcmp(a->shapecls[k], "num") == 0) continue;
+        const char *t = s->k[0]->str;
+        /* every use after it in this block: t is assigned once */
+        if (mentions_count(fnbody, t) != mentions_count(b, t) || !scalar_ok(a, b, t, a->shapecls[k], s))
+            continue;
+        s->k[1] = s->k[1]->k[2];
+    }
+}
+
 static void forward_adjoints(Ad *a, Node *fnbody)
 {
     for (int round = 0; round < 64 && forward_block(a, fnbody, fnbody); round++) {}
@@ -2710,6 +2824,10 @@ static void reset(Ad *a)
     free(a->needed.s);
     free(a->remat.s);
     memset(&a->remat, 0, sizeof a->remat);
+    free(a->shapes.s);
+    free(a->shapecls);
+    memset(&a->shapes, 0, sizeof a->shapes);
+    a->shapecls = NULL;
     free(a->shaped.s);
     free(a->vars.s);
     free(a->pos);
@@ -2755,6 +2873,7 @@ static Node *finish(Ad *a, Node *body, const Node *fn, const Node *self, int rev
 {
     if (rev) forward_adjoints(a, body);
     simplify(a, body);
+    if (rev) scalar_fulls(a, body, body);
     release(a, body);
     Names vs = {0};
     collect_vars(&vs, body);
@@ -2831,6 +2950,8 @@ static int build_pair(Ad *a, const Node *fn, unsigned mask)
     memset(&sub.varied, 0, sizeof sub.varied);
     memset(&sub.needed, 0, sizeof sub.needed);
     memset(&sub.remat, 0, sizeof sub.remat);
+    memset(&sub.shapes, 0, sizeof sub.shapes);
+    sub.shapecls = NULL;
     memset(&sub.shaped, 0, sizeof sub.shaped);
     memset(&sub.vars, 0, sizeof sub.vars);
     sub.pos = NULL;
