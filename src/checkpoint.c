@@ -43,7 +43,7 @@ static size_t state_bytes(const Value *v, int n)
 {
     size_t b = 0;
     for (int k = 0; k < n; k++)
-        if (v[k].t == T_ARR) b += (size_t)v[k].u.a->n * sizeof(double);
+        b += v[k].t == T_ARR ? (size_t)v[k].u.a->n * sizeof(double) : v[k].t == T_NUM ? sizeof(double) : 0;
     return b;
 }
 
