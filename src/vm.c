@@ -23,6 +23,8 @@
 
 #define VM_MAXSTACK ((size_t)1 << 22)   /* values: 64 MB of registers */
 #define VM_MAXDEPTH 10000               /* nested calls */
+#define VM_MAXCKNEST 200                /* nested loop runners: each runs the
+                                           interpreter again on the C stack */
 #define TRACE_EDGE 10                   /* traceback lines kept at each end */
 
 const char *const op_names[OP__N] = {
@@ -284,8 +286,18 @@ static void report(Vm *vm, int depth0)
     if (vm->err.len) {
         /* a run inside this one (a loop runner's call) already reported
          * the error: the traceback goes on with the frames around it */
-        if (!strstr(sb_str(&vm->err), "stack traceback:\n")) sb_puts(&vm->err, "stack traceback:\n");
-        for (int k = vm->nframes - 1; k >= depth0; k--) trace_line(&vm->err, &vm->frames[k]);
+        const char *e = sb_str(&vm->err);
+        int lines = 0;
+        for (const char *p = e; (p = strchr(p, '\n')); p++) lines++;
+        if (!strstr(e, "stack traceback:\n")) sb_puts(&vm->err, "stack traceback:\n");
+        /* runners nested through recursion: the innermost calls, then the
+         * outermost (the run that started it all, depth0 = 0) */
+        if (lines > 4 * TRACE_EDGE && depth0 > 0) {
+            if (!strstr(e, "    ...\n")) sb_puts(&vm->err, "    ...\n");
+            return;
+        }
+        int from = lines > 4 * TRACE_EDGE && vm->nframes - depth0 > TRACE_EDGE ? depth0 + TRACE_EDGE : vm->nframes;
+        for (int k = from - 1; k >= depth0; k--) trace_line(&vm->err, &vm->frames[k]);
         return;
     }
     where(top, &line, &col);
@@ -780,7 +792,14 @@ static int execute(Vm *vm, int depth0, Value *result)
             }
             Value out = val_nil();
             fr->pc = pc;
-            int rc = (i->f == 1 ? ckpt_reverse : i->f == 2 ? ckpt_auto : ckpt_forward)(vm, args, n, &out);
+            int rc = -1;
+            if (vm->cknest >= VM_MAXCKNEST) {
+                ctx_err(ctx, "checkpointed loops nested more than %d deep (through recursion)", VM_MAXCKNEST);
+            } else {
+                vm->cknest++;
+                rc = (i->f == 1 ? ckpt_reverse : i->f == 2 ? ckpt_auto : ckpt_forward)(vm, args, n, &out);
+                vm->cknest--;
+            }
             for (int k = 0; k < n; k++) val_decref(ctx, &args[k]);
             LOADFRAME();
             if (rc) goto error;

@@ -70,6 +70,7 @@ typedef struct Vm {
     int rules_loaded;
     Sbuf *adsrc;           /* when set, grad appends the source it generates */
     size_t ad_budget;      /* bytes AD may keep; 0: VM_AD_BUDGET */
+    int cknest;            /* loop runners running inside each other */
     /* embedding (api.c) */
     uint64_t steps;        /* backward jumps and calls so far in this run */
     uint64_t steplimit;    /* a run stops when steps exceed it; 0: none */
