@@ -21,6 +21,7 @@
 #include "array.h"
 #include "builtins.h"
 #include "compile.h"
+#include "fuse.h"
 #include "rules.h"
 #include "sbuf.h"
 
@@ -2328,6 +2329,13 @@ static void drop(Node *b, int i)
     b->n--;
 }
 
+static int tree_size(const Node *e, int limit)
+{
+    int n = 1;
+    for (int i = 0; e && i < e->n && n <= limit; i++) n += e->k[i] ? tree_size(e->k[i], limit) : 0;
+    return n;
+}
+
 static int simplify_block(Ad *a, Node *b, const Count *c)
 {
     int changed = 0;
@@ -2347,7 +2355,10 @@ static int simplify_block(Ad *a, Node *b, const Count *c)
             changed = 1;
             continue;
         }
-        if (u != 1) continue;
+        /* a kernel fuses at most FUSE_MAXOPS operations: bigger trees gain
+         * nothing, and a long chain of statements would make one deep
+         * expression the compiler walks again at every level */
+        if (u != 1 || tree_size(e, FUSE_MAXOPS) > FUSE_MAXOPS) continue;
         for (int j = i + 1; j < b->n; j++) {
             Node *n = b->k[j];
             if (!n) continue;
@@ -2579,11 +2590,12 @@ typedef struct Path {
 static int find_acc(Node *b, int end, const char *d, Path *p, int depth)
 {
     int found = 0;
-    for (int i = 0; i < end && depth < FWD_DEPTH; i++) {
+    /* from the end: d is mentioned by its accumulation and its take only
+     * (the caller counted), so the first statement mentioning it holds it */
+    for (int i = end - 1; i >= 0 && depth < FWD_DEPTH && !found; i--) {
         Node *s = b->k[i];
         const char *n;
         if (!s || !ast_mentions(s, d)) continue;
-        if (found) return -1;
         Path q = *p;
         q.blk[depth] = b;
         q.at[depth] = i;
@@ -2649,15 +2661,68 @@ static int has_index(const Node *e)
     return 0;
 }
 
-static int forward_block(Ad *a, Node *b, Node *fnbody)
+/* How many times each name is mentioned in a tree (resets `n = 0` not
+ * counted, as mentions_count): a hash table, made once per round. */
+typedef struct Tally {
+    const char **key;
+    int *val;
+    unsigned cap;          /* a power of 2 */
+} Tally;
+
+static unsigned tally_hash(const char *s)
+{
+    unsigned h = 2166136261u;
+    while (*s) h = (h ^ (unsigned char)*s++) * 16777619u;
+    return h;
+}
+
+static int *tally_slot(Tally *t, const char *n)
+{
+    for (unsigned i = tally_hash(n) & (t->cap - 1);; i = (i + 1) & (t->cap - 1)) {
+        if (!t->key[i]) t->key[i] = n;
+        if (strcmp(t->key[i], n) == 0) return &t->val[i];
+    }
+}
+
+static void tally_tree(Tally *t, const Node *e)
+{
+    if (!e) return;
+    if (e->kind == N_NAME) {
+        ++*tally_slot(t, e->str);
+        return;
+    }
+    if (e->kind == N_ASSIGN && e->k[0]->kind == N_NAME && e->k[1]->kind == N_NUM && e->k[1]->num == 0) return;
+    for (int i = 0; i < e->n; i++) tally_tree(t, e->k[i]);
+}
+
+static int tally_init(Tally *t, const Node *e)
+{
+    int names = tree_size(e, INT32_MAX / 4);
+    for (t->cap = 64; t->cap < 2u * (unsigned)names; t->cap *= 2) {}
+    t->key = calloc(t->cap, sizeof *t->key);
+    t->val = calloc(t->cap, sizeof *t->val);
+    if (!t->key || !t->val) return -1;
+    tally_tree(t, e);
+    return 0;
+}
+
+static void tally_free(Tally *t)
+{
+    free(t->key);
+    free(t->val);
+}
+
+static int tally_of(Tally *t, const char *n) { return *tally_slot(t, n); }
+
+static int forward_block(Ad *a, Node *b, Tally *tl)
 {
     int changed = 0;
     for (int i = 0; i < b->n; i++) {
         Node *s = b->k[i];
         if (!s) continue;
         for (int j = 0; j < s->n; j++)
-            if (s->k[j] && s->k[j]->kind == N_BLOCK) changed |= forward_block(a, s->k[j], fnbody);
-        if (s->kind == N_BLOCK) changed |= forward_block(a, s, fnbody);
+            if (s->k[j] && s->k[j]->kind == N_BLOCK) changed |= forward_block(a, s->k[j], tl);
+        if (s->kind == N_BLOCK) changed |= forward_block(a, s, tl);
     }
     for (int i = 1; i + 1 < b->n; i++) {
         Node *s = b->k[i], *g = b->k[i + 1];
@@ -2669,8 +2734,9 @@ static int forward_block(Ad *a, Node *b, Node *fnbody)
         if (g->kind != N_IF || g->k[2] || c->kind != N_CALL || c->n != 2 || strcmp(c->k[0]->str, "%nz") != 0 ||
             c->k[1]->kind != N_NAME || strcmp(c->k[1]->str, dy) != 0 || dy[0] != '$')
             continue;
-        if (mentions_count(fnbody, d) != 3 || mentions_count(fnbody, dy) != 1 + mentions_count(g->k[1], dy) + 1)
-            continue;
+        /* counts from the round's start: a move made since only adds
+         * mentions of the names it copies, which makes this test fail */
+        if (tally_of(tl, d) != 3 || tally_of(tl, dy) != 1 + mentions_count(g->k[1], dy) + 1) continue;
         Path p;
         int n = find_acc(b, i, d, &p, 0);
         if (n <= 0) continue;
@@ -2810,7 +2876,11 @@ static void scalar_fulls(Ad *a, Node *b, Node *fnbody)
 
 static void forward_adjoints(Ad *a, Node *fnbody)
 {
-    for (int round = 0; round < 64 && forward_block(a, fnbody, fnbody); round++) {}
+    for (int round = 0, changed = 1; round < 64 && changed; round++) {
+        Tally t;
+        changed = !tally_init(&t, fnbody) && forward_block(a, fnbody, &t);
+        tally_free(&t);
+    }
 }
 
 /* -- functions ------------------------------------------------------------ */
