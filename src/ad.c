@@ -769,6 +769,29 @@ done:
     return out;
 }
 
+/* Before lowering loop *s: its step functions when it is checkpointed,
+ * written so (*s becomes the loop over the step's call) or, a `for`
+ * without `checkpoint`, if its cache may exceed the AD budget. */
+static Ck *ckpt_prepare(Ad *a, const Node **s)
+{
+    Ck *ck = NULL;
+    if ((*s)->op == 1) {
+        const Node *r = ckpt_loop(a, *s, &ck, 0);
+        if (r) *s = r;
+    } else if ((*s)->kind == N_FOR && ckpt_loop(a, *s, &ck, 1)) {
+        ck->autom = 1;
+    }
+    return ck;
+}
+
+/* The lowered loop of a checkpointed one: op 1 marks it written so. */
+static void ckpt_mark(Ck *ck, Node *loop)
+{
+    if (!ck || !loop) return;
+    loop->op = !ck->autom;
+    ck->loop = loop;
+}
+
 static void lower_stmt(Ad *a, Node *out, const Node *s)
 {
     Loc keep = a->at;
@@ -794,13 +817,7 @@ static void lower_stmt(Ad *a, Node *out, const Node *s)
         break;
     }
     case N_FOR: {
-        Ck *ck = NULL;
-        if (s->op == 1) {
-            const Node *r = ckpt_loop(a, s, &ck, 0);
-            if (r) s = r;
-        } else if (ckpt_loop(a, s, &ck, 1)) {
-            ck->autom = 1;               /* checkpointed if its cache is too big */
-        }
+        Ck *ck = ckpt_prepare(a, &s);
         Node *from = bind(a, out, lower_op(a, out, s->k[0]));
         Node *to = bind(a, out, lower_op(a, out, s->k[1]));
         Node *count = ck && s->k[3] ? bind(a, out, lower_op(a, out, s->k[3])) : NULL;
@@ -821,10 +838,7 @@ static void lower_stmt(Ad *a, Node *out, const Node *s)
             if (f) f->str = (char *)var;
             add(a, f, count);
             add(a, out, f);
-            if (ck && f) {
-                f->op = !ck->autom;
-                ck->loop = f;
-            }
+            ckpt_mark(ck, f);
             break;
         }
         /* a loop that may stop early runs as a while loop over a counter */
@@ -844,11 +858,7 @@ static void lower_stmt(Ad *a, Node *out, const Node *s)
         break;
     }
     case N_WHILE: {
-        Ck *ck = NULL;
-        if (s->op == 1) {
-            const Node *r = ckpt_loop(a, s, &ck, 0);
-            if (r) s = r;
-        }
+        Ck *ck = ckpt_prepare(a, &s);
         Node *count = ck && s->k[2] ? bind(a, out, lower_op(a, out, s->k[2])) : NULL;
         Node *c = lower_expr(a, out, s->k[0]);
         if (c->kind != N_NAME) c = bind(a, out, c);
@@ -870,10 +880,7 @@ static void lower_stmt(Ad *a, Node *out, const Node *s)
         Node *w = add(a, add(a, node(a, N_WHILE), c), inner);
         add(a, w, count);
         add(a, out, w);
-        if (ck && w) {
-            w->op = 1;
-            ck->loop = w;
-        }
+        ckpt_mark(ck, w);
         break;
     }
     case N_RETURN:
@@ -2784,10 +2791,9 @@ static const char *expr_class(Ad *a, const Node *e, const char *t)
         if (strcmp(e->str, t) == 0) return "num";
         int ndef = 0;
         for (int i = 0; i < a->npos; i++) ndef += defines(a->pos[i].s, e->str);
-        if (ndef > 1 || stored(a, e->str) || (!ndef && !names_has(&a->vars, e->str) && !is_param(a, e->str)))
-            return NULL;
-        if (!ndef && e->str[0] == '$') return NULL;     /* the reverse's own */
-        return shape_class(a, e->str, a->npos, 0);
+        /* one value all along; the reverse's own names get a class of
+         * their own, which matches no other */
+        return ndef > 1 || stored(a, e->str) ? NULL : shape_class(a, e->str, a->npos, 0);
     }
     case N_INDEX: {
         if (e->n != 2 || e->k[1]->kind != N_SLICE || e->k[1]->k[2] || e->k[0]->kind != N_NAME) return NULL;

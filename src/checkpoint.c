@@ -28,7 +28,7 @@ enum { R_N, R_S, R_START, R_TAKEN, R_X0, R_U, R_SLOTS, R_LINE, R_COL, R_ADV, R_O
 /* One run of a loop: the functions, the state and the counts. */
 typedef struct Run {
     Vm *vm;
-    const Value *step, *fwd, *rev;  /* step: the advance function */
+    const Value *adv, *fwd, *rev;   /* steps untaped; one taped; reversed */
     const Value *turn;     /* a step taped and reversed in one call */
     Value u;               /* tuple of the read values */
     int64_t start;
@@ -115,7 +115,7 @@ static int advance(Run *r, int64_t index, int64_t count)
     args[1] = val_num((double)(r->start + index + count));
     memcpy(args + 2, r->cur, (size_t)r->nv * sizeof *args);
     memcpy(args + 2 + r->nv, r->u.u.tu->v, (size_t)nu * sizeof *args);
-    if (vm_call(r->vm, r->step, args, 2 + r->nv + nu, &res) || unpack(c, &res, r->cur, r->nv)) return -1;
+    if (vm_call(r->vm, r->adv, args, 2 + r->nv + nu, &res) || unpack(c, &res, r->cur, r->nv)) return -1;
     r->advances += count;
     c->tape.forward_steps += (size_t)count;
     return 0;

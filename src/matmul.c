@@ -380,25 +380,21 @@ int val_outer_push(Ctx *c, Value *acc, const Value *a, const Value *b)
                        val_typename(b));
     if (acc->t != T_TUPLE) {
         Tuple *t = tup_new(c, 4);
-        Arr *X = t ? arr_new(c, 2, (int64_t[]){OUTER_BLOCK, m}) : NULL;
+        if (!t) return -1;
+        Value tv;
+        tv.t = T_TUPLE;
+        tv.u.tu = t;
+        Arr *X = arr_new(c, 2, (int64_t[]){OUTER_BLOCK, m});
         Arr *Y = X ? arr_new(c, 2, (int64_t[]){OUTER_BLOCK, n}) : NULL;
-        if (t) {
-            Value tv;
-            tv.t = T_TUPLE;
-            tv.u.tu = t;
-            if (!Y) {
-                if (X) arr_decref(c, X);
-                val_decref(c, &tv);
-                return -1;
-            }
-            t->v[0] = val_num(0);
-            t->v[2] = val_arr(X);
-            t->v[3] = val_arr(Y);
-            val_decref(c, acc);
-            *acc = tv;
-        } else {
+        t->v[0] = val_num(0);
+        if (X) t->v[2] = val_arr(X);
+        if (Y) t->v[3] = val_arr(Y);
+        if (!Y) {
+            val_decref(c, &tv);
             return -1;
         }
+        val_decref(c, acc);
+        *acc = tv;
     }
     Tuple *t = acc->u.tu;
     if (t->v[2].u.a->shape[1] != m || t->v[3].u.a->shape[1] != n)
