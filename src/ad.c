@@ -1638,46 +1638,18 @@ static void ckpt_fwd(Ad *a, Node *out, const Node *s, const Ck *ck)
 /* The reverse of a checkpointed loop: the runner reverses every step and
  * hands back the carried variables' adjoints, the read ones' and the
  * carried variables' values before the loop. */
-/* fn step'turn(i, d.., v.., u..) { step'fwd(i, v.., u..); return
- * step'rev(d..) }: a step run with its cache and reversed at once, in one
- * call from the runner. NULL when it cannot be made. */
-static const char *turn_fn(Ad *a, const Ck *ck, const char *fwd, const char *rev)
-{
-    int nv = ck->v.n, nu = ck->u.n;
-    Arena *keep = a->ar;
-    a->ar = *a->keep;
-    Node *fn = node(a, N_FN), *b = block(a), *cf = call(a, fwd, 0, NULL), *cr = call(a, rev, 0, NULL);
-    Node *d = cr;
-    if (nv > 1) {
-        d = add(a, node(a, N_CALL), name(a, "%tuple"));
-        add(a, cr, d);
-    }
-    char buf[320];
-    snprintf(buf, sizeof buf, "%s'turn", ck->step);
-    if (fn) fn->str = arena_strdup(a->ar, buf, strlen(buf));
-    add(a, fn, name(a, "$i"));
-    add(a, cf, name(a, "$i"));
-    for (int pass = 0; pass < 3; pass++)
-        for (int j = 0; j < (pass == 2 ? nu : nv); j++) {
-            snprintf(buf, sizeof buf, "$%c%d", "dvu"[pass], j);
-            const char *p = arena_strdup(a->ar, buf, strlen(buf));
-            add(a, fn, name(a, p));
-            add(a, pass ? cf : d, name(a, p));
-        }
-    add(a, b, set(a, "$r", cf));
-    add(a, b, add(a, node(a, N_RETURN), cr));
-    add(a, fn, b);
-    a->ar = keep;
-    return fn && !a->nerrs && !define(a, fn) ? fn->str : NULL;
-}
-
 static void ckpt_rev(Ad *a, Node *out, const Ck *ck)
 {
     const Node *step = vm_fnast(a->vm, ck->step);
     const char *fwd = pair_name(a, step, "fwd"), *rev = pair_name(a, step, "rev");
-    const char *turn = turn_fn(a, ck, fwd, rev);
-    if (!turn) return;
-    Node *args[5] = {tuple_of(a, &ck->v, 1), name(a, ck->adv), name(a, fwd), name(a, rev), name(a, turn)};
+    char turn[320];
+    snprintf(turn, sizeof turn, "%s'turn", ck->step);
+    if (vm_findglobal(a->vm, turn) < 0) {     /* made with the pair */
+        aderr(a, a->at, "internal error: grad made no turn function for a checkpointed loop");
+        return;
+    }
+    Node *args[5] = {tuple_of(a, &ck->v, 1), name(a, ck->adv), name(a, fwd), name(a, rev),
+                     name(a, arena_strdup(a->ar, turn, strlen(turn)))};
     const char *g = fresh(a, "$g", NULL);
     names_add(&a->vars, g);
     add(a, out, set(a, g, call(a, "%ckpt_rev", 5, args)));
@@ -1689,11 +1661,17 @@ static void ckpt_rev(Ad *a, Node *out, const Ck *ck)
     add(a, out, set(a, g, num(a, 0)));
 }
 
-static int count_pushes(const Node *e)
+static int is_call(const Node *e, const char *f)
+{
+    return e && e->kind == N_CALL && e->k[0]->kind == N_NAME && strcmp(e->k[0]->str, f) == 0;
+}
+
+/* The calls of f in e. */
+static int count_calls(const Node *e, const char *f)
 {
     if (!e) return 0;
-    int n = e->kind == N_CALL && e->k[0]->kind == N_NAME && strcmp(e->k[0]->str, "%push") == 0;
-    for (int i = 0; i < e->n; i++) n += count_pushes(e->k[i]);
+    int n = is_call(e, f);
+    for (int i = 0; i < e->n; i++) n += count_calls(e->k[i], f);
     return n;
 }
 
@@ -1706,7 +1684,7 @@ static void ckpt_auto_fwd(Ad *a, Node *out, const Node *s, const Ck *ck, Node *a
 {
     const char *flag = fresh(a, "$auto", NULL);
     names_add(&a->vars, flag);
-    Node *args[4] = {copy(a, s->k[0]), copy(a, s->k[1]), tuple_of(a, &ck->v, 0), num(a, count_pushes(all))};
+    Node *args[4] = {copy(a, s->k[0]), copy(a, s->k[1]), tuple_of(a, &ck->v, 0), num(a, count_calls(all, "%push"))};
     add(a, out, set(a, flag, call(a, "%ckpt_auto", 4, args)));
     Node *cb = block(a);
     ckpt_fwd(a, cb, s, ck);
@@ -3008,6 +2986,75 @@ static Proto *compile_fn(Ad *a, Node *f, const char *global)
     return p;
 }
 
+/* The cache statements of body (%push(e), or x = %pop()) when each is a
+ * statement of the body itself, so runs once; -1 when some are nested. */
+static int flat_cache(const Node *body, const char *op)
+{
+    int top = 0;
+    for (int i = 0; i < body->n; i++) {
+        const Node *s = body->k[i];
+        top += s->kind == N_EXPR ? is_call(s->k[0], op) : s->kind == N_ASSIGN && s->op < 0 && is_call(s->k[1], op);
+    }
+    return top == count_calls(body, op) ? top : -1;
+}
+
+/* fn step'turn(i, d.., v.., u..): step i run with its cache and reversed
+ * at once, the runner's one call per reversed step: fwd's body without
+ * its result, then rev's seeded with d... When every push and pop is a
+ * statement of those bodies the k-th pop takes the k-th push from the
+ * end, and the cache is kept in locals instead of on the tape. */
+static void turn_fn(Ad *a, const Ck *ck, const Node *fwd, const Node *rev)
+{
+    int np = fwd->n - 1, nv = ck->v.n;
+    const Node *fb = fwd->k[np], *rb = rev->k[1];
+    int npush = flat_cache(fb, "%push"), local = npush >= 0 && npush == flat_cache(rb, "%pop");
+    Node *fn = node(a, N_FN), *b = block(a), *seed = nv > 1 ? add(a, node(a, N_CALL), name(a, "%tuple")) : NULL;
+    char buf[320];
+    snprintf(buf, sizeof buf, "%s'turn", ck->step);
+    const char *key = arena_strdup(a->ar, buf, strlen(buf));
+    if (fn) fn->str = (char *)key;
+    add(a, fn, copy(a, fwd->k[0]));
+    for (int j = 0; j < nv; j++) {
+        snprintf(buf, sizeof buf, "$d%d", j);
+        const char *d = arena_strdup(a->ar, buf, strlen(buf));
+        add(a, fn, name(a, d));
+        seed = seed ? add(a, seed, name(a, d)) : name(a, d);
+    }
+    for (int p = 1; p < np; p++) add(a, fn, copy(a, fwd->k[p]));
+    int k = 0;
+    for (int i = 0; i < fb->n; i++) {
+        const Node *s = fb->k[i];
+        if (s->kind == N_RETURN || (s->kind == N_ASSIGN && s->k[0]->kind == N_NAME && !strcmp(s->k[0]->str, "$ret")))
+            continue;
+        snprintf(buf, sizeof buf, "$c%d", k);
+        if (local && s->kind == N_EXPR && is_call(s->k[0], "%push"))
+            add(a, b, set(a, arena_strdup(a->ar, buf, strlen(buf)), copy(a, s->k[0]->k[1])));
+        else
+            add(a, b, copy(a, s));
+        k += local && s->kind == N_EXPR && is_call(s->k[0], "%push");
+    }
+    add(a, b, set(a, "$seed", seed));
+    for (int i = 0; i < rb->n; i++) {
+        const Node *s = rb->k[i];
+        if (local && s->kind == N_ASSIGN && is_call(s->k[1], "%pop")) {
+            snprintf(buf, sizeof buf, "$c%d", --k);
+            add(a, b, assign(a, copy(a, s->k[0]), name(a, arena_strdup(a->ar, buf, strlen(buf)))));
+        } else {
+            add(a, b, copy(a, s));
+        }
+    }
+    add(a, fn, b);
+    if (!a->nerrs) compile_fn(a, fn, key);
+}
+
+/* The checkpointed loop whose step fn is, if any. */
+static const Ck *ck_of_step(const Ad *a, const char *fn)
+{
+    for (int i = 0; i < a->nck; i++)
+        if (strcmp(a->ck[i].step, fn) == 0) return &a->ck[i];
+    return NULL;
+}
+
 /* Build fn'fwd and fn'rev for the parameters in mask. */
 static int build_pair(Ad *a, const Node *fn, unsigned mask)
 {
@@ -3093,6 +3140,8 @@ static int build_pair(Ad *a, const Node *fn, unsigned mask)
     add(b, rev, finish(b, revbody, fn, rev, 1));
     if (!b->nerrs) compile_fn(b, fwd, kf);
     if (!b->nerrs) compile_fn(b, rev, kr);
+    const Ck *ck = ck_of_step(a, fn->str);
+    if (ck && !b->nerrs) turn_fn(b, ck, fwd, rev);
 done:
     a->nerrs = b->nerrs;
     a->counter = b->counter;

@@ -29,6 +29,8 @@ static int64_t gcd(int64_t a, int64_t b)
 static int64_t muldiv_sat(int64_t v, int64_t num, int64_t den)
 {
     if (v == RV_SAT) return RV_SAT;
+    int64_t p;
+    if (!__builtin_mul_overflow(v, num, &p) && p < RV_SAT) return p / den;   /* no gcd's divisions */
     int64_t g = gcd(v, den);
     return mul_sat(v / g, num / (den / g));
 }
