@@ -2998,6 +2998,34 @@ static int flat_cache(const Node *body, const char *op)
     return top == count_calls(body, op) ? top : -1;
 }
 
+static int is_zero_set(const Node *s)
+{
+    return s->kind == N_ASSIGN && s->op < 0 && s->k[0]->kind == N_NAME && s->k[1]->kind == N_NUM &&
+           s->k[1]->num == 0;
+}
+
+/* Drop the statements `y = 0` of b that nothing reads: the next statement
+ * naming y assigns it without reading it, or none names it (the function
+ * returns soon: a release would free nothing sooner). */
+static void drop_dead_zeros(Node *b)
+{
+    if (b->n > 1000) return;        /* quadratic: a step function is short */
+    for (int i = 0; i < b->n; i++) {
+        if (!is_zero_set(b->k[i])) continue;
+        const char *y = b->k[i]->k[0]->str;
+        int dead = 1;
+        for (int j = i + 1; j < b->n && dead; j++) {
+            const Node *t = b->k[j];
+            if (t->kind == N_ASSIGN && t->op < 0 && t->k[0]->kind == N_NAME && strcmp(t->k[0]->str, y) == 0) {
+                dead = mentions_count(t->k[1], y) == 0;
+                break;
+            }
+            dead = mentions_count(t, y) == 0;
+        }
+        if (dead) drop(b, i--);
+    }
+}
+
 /* fn step'turn(i, d.., v.., u..): step i run with its cache and reversed
  * at once, the runner's one call per reversed step: fwd's body without
  * its result, then rev's seeded with d... When every push and pop is a
@@ -3043,6 +3071,7 @@ static void turn_fn(Ad *a, const Ck *ck, const Node *fwd, const Node *rev)
             add(a, b, copy(a, s));
         }
     }
+    drop_dead_zeros(b);
     add(a, fn, b);
     if (!a->nerrs) compile_fn(a, fn, key);
 }

@@ -879,22 +879,6 @@ int vm_run(Vm *vm, Proto *main, Value *result)
 
 int vm_call(Vm *vm, const Value *fn, const Value *args, int nargs, Value *result)
 {
-    /* a chunk whose parameters are the function and its arguments:
-     * CALL r0 nargs; RET r0 */
-    Ins code[2];
-    int pos[2] = {0, 0};
-    memset(code, 0, sizeof code);
-    code[0].op = OP_CALL;
-    code[0].u.bc.b = (uint16_t)nargs;
-    code[1].op = OP_RET;
-    code[1].u.bc.b = 1;
-    Proto t;
-    memset(&t, 0, sizeof t);
-    t.name = (char *)"main chunk";
-    t.nparams = t.nregs = nargs + 1;
-    t.code = code;
-    t.ncode = 2;
-    t.line = t.col = pos;
     if (result) *result = val_nil();
     sb_clear(&vm->err);
     size_t base = 0;
@@ -919,6 +903,22 @@ int vm_call(Vm *vm, const Value *fn, const Value *args, int nargs, Value *result
         }
         return execute(vm, depth0, result);
     }
+    /* anything else (a builtin, a wrong argument count): a chunk whose
+     * parameters are the function and its arguments, CALL r0 nargs; RET r0 */
+    Ins code[2];
+    int pos[2] = {0, 0};
+    memset(code, 0, sizeof code);
+    code[0].op = OP_CALL;
+    code[0].u.bc.b = (uint16_t)nargs;
+    code[1].op = OP_RET;
+    code[1].u.bc.b = 1;
+    Proto t;
+    memset(&t, 0, sizeof t);
+    t.name = (char *)"main chunk";
+    t.nparams = t.nregs = nargs + 1;
+    t.code = code;
+    t.ncode = 2;
+    t.line = t.col = pos;
     val_set(&vm->ctx, &vm->stack[base], fn);
     for (int k = 0; k < nargs; k++) val_set(&vm->ctx, &vm->stack[base + 1 + (size_t)k], &args[k]);
     return vm_run(vm, &t, result);
