@@ -1642,14 +1642,14 @@ static void ckpt_rev(Ad *a, Node *out, const Ck *ck)
 {
     const Node *step = vm_fnast(a->vm, ck->step);
     const char *fwd = pair_name(a, step, "fwd"), *rev = pair_name(a, step, "rev");
-    char turn[320];
-    snprintf(turn, sizeof turn, "%s'turn", ck->step);
-    if (vm_findglobal(a->vm, turn) < 0) {     /* made with the pair */
-        aderr(a, a->at, "internal error: grad made no turn function for a checkpointed loop");
+    char back[320];
+    snprintf(back, sizeof back, "%s'back", ck->step);
+    if (vm_findglobal(a->vm, back) < 0) {     /* made with the pair */
+        aderr(a, a->at, "internal error: grad made no back function for a checkpointed loop");
         return;
     }
     Node *args[5] = {tuple_of(a, &ck->v, 1), name(a, ck->adv), name(a, fwd), name(a, rev),
-                     name(a, arena_strdup(a->ar, turn, strlen(turn)))};
+                     name(a, arena_strdup(a->ar, back, strlen(back)))};
     const char *g = fresh(a, "$g", NULL);
     names_add(&a->vars, g);
     add(a, out, set(a, g, call(a, "%ckpt_rev", 5, args)));
@@ -3026,52 +3026,100 @@ static void drop_dead_zeros(Node *b)
     }
 }
 
-/* fn step'turn(i, d.., v.., u..): step i run with its cache and reversed
- * at once, the runner's one call per reversed step: fwd's body without
- * its result, then rev's seeded with d... When every push and pop is a
- * statement of those bodies the k-th pop takes the k-th push from the
- * end, and the cache is kept in locals instead of on the tape. */
-static void turn_fn(Ad *a, const Ck *ck, const Node *fwd, const Node *rev)
+static const char *dollar(Ad *a, const char *what, int j)
 {
-    int np = fwd->n - 1, nv = ck->v.n;
+    char buf[32];
+    snprintf(buf, sizeof buf, "$%s%d", what, j);
+    return arena_strdup(a->ar, buf, strlen(buf));
+}
+
+/* Step i run with its cache and reversed at once, into b: fwd's body
+ * without its result, then rev's seeded with $d.., whose result becomes
+ * $d.. again and adds to $du... When every push and pop is a statement of
+ * those bodies the k-th pop takes the k-th push from the end, and the cache
+ * is kept in locals instead of on the tape. */
+static void turn_block(Ad *a, Node *b, int nv, const Node *fwd, const Node *rev)
+{
+    int np = fwd->n - 1;
     const Node *fb = fwd->k[np], *rb = rev->k[1];
     int npush = flat_cache(fb, "%push"), local = npush >= 0 && npush == flat_cache(rb, "%pop");
-    Node *fn = node(a, N_FN), *b = block(a), *seed = nv > 1 ? add(a, node(a, N_CALL), name(a, "%tuple")) : NULL;
-    char buf[320];
-    snprintf(buf, sizeof buf, "%s'turn", ck->step);
-    const char *key = arena_strdup(a->ar, buf, strlen(buf));
-    if (fn) fn->str = (char *)key;
-    add(a, fn, copy(a, fwd->k[0]));
-    for (int j = 0; j < nv; j++) {
-        snprintf(buf, sizeof buf, "$d%d", j);
-        const char *d = arena_strdup(a->ar, buf, strlen(buf));
-        add(a, fn, name(a, d));
-        seed = seed ? add(a, seed, name(a, d)) : name(a, d);
-    }
-    for (int p = 1; p < np; p++) add(a, fn, copy(a, fwd->k[p]));
+    Node *seed = nv > 1 ? add(a, node(a, N_CALL), name(a, "%tuple")) : NULL;
+    for (int j = 0; j < nv; j++) seed = seed ? add(a, seed, name(a, dollar(a, "d", j))) : name(a, dollar(a, "d", j));
     int k = 0;
     for (int i = 0; i < fb->n; i++) {
         const Node *s = fb->k[i];
         if (s->kind == N_RETURN || (s->kind == N_ASSIGN && s->k[0]->kind == N_NAME && !strcmp(s->k[0]->str, "$ret")))
             continue;
-        snprintf(buf, sizeof buf, "$c%d", k);
         if (local && s->kind == N_EXPR && is_call(s->k[0], "%push"))
-            add(a, b, set(a, arena_strdup(a->ar, buf, strlen(buf)), copy(a, s->k[0]->k[1])));
+            add(a, b, set(a, dollar(a, "c", k++), copy(a, s->k[0]->k[1])));
         else
             add(a, b, copy(a, s));
-        k += local && s->kind == N_EXPR && is_call(s->k[0], "%push");
     }
     add(a, b, set(a, "$seed", seed));
     for (int i = 0; i < rb->n; i++) {
         const Node *s = rb->k[i];
         if (local && s->kind == N_ASSIGN && is_call(s->k[1], "%pop")) {
-            snprintf(buf, sizeof buf, "$c%d", --k);
-            add(a, b, assign(a, copy(a, s->k[0]), name(a, arena_strdup(a->ar, buf, strlen(buf)))));
+            add(a, b, assign(a, copy(a, s->k[0]), name(a, dollar(a, "c", --k))));
+        } else if (s->kind == N_RETURN) {        /* d'i, d'v.., d'u.. */
+            for (int j = 1; j < s->n; j++) {
+                const char *d = dollar(a, j <= nv ? "d" : "du", j <= nv ? j - 1 : j - 1 - nv);
+                add(a, b, set(a, d, j <= nv ? copy(a, s->k[j]) : binop(a, BIN_ADD, name(a, d), copy(a, s->k[j]))));
+            }
         } else {
             add(a, b, copy(a, s));
         }
     }
     drop_dead_zeros(b);
+}
+
+/* fn step'back($run, $k, $lo, $hi, v.., u.., $d.., $du..): the reverse of
+ * a checkpointed loop after its last step, in one call from the runner:
+ * OP_CKNEXT (%ck_next) runs the schedule's stores and restores on the state
+ * v.. and hands back each advance ($k = 1: steps $lo .. $hi-1, a copy of
+ * the advance function's loop) and each turn ($k = 2: step $lo, see
+ * turn_block) until the end ($k = 0). Returns ($d.., $du..): the state's
+ * adjoints before the loop and the read values'. */
+static void back_fn(Ad *a, const Ck *ck, const Node *fwd, const Node *rev)
+{
+    int np = fwd->n - 1, nv = ck->v.n, nu = ck->u.n;
+    const Node *adv = vm_fnast(a->vm, ck->adv);
+    if (!adv || np != 1 + nv + nu) {
+        aderr(a, a->at, "internal error: a checkpointed loop's functions");
+        return;
+    }
+    Node *fn = node(a, N_FN), *b = block(a), *next = add(a, node(a, N_CALL), name(a, "%ck_next"));
+    char buf[320];
+    snprintf(buf, sizeof buf, "%s'back", ck->step);
+    const char *key = arena_strdup(a->ar, buf, strlen(buf)), *head[4] = {"$run", "$k", "$lo", "$hi"};
+    if (fn) fn->str = (char *)key;
+    for (int j = 0; j < 4; j++) {
+        add(a, fn, name(a, head[j]));
+        add(a, next, name(a, head[j]));
+    }
+    for (int p = 1; p < np; p++) add(a, fn, copy(a, fwd->k[p]));
+    for (int j = 0; j < nv; j++) add(a, next, copy(a, fwd->k[1 + j]));
+    for (int j = 0; j < nv; j++) add(a, fn, name(a, dollar(a, "d", j)));
+    for (int m = 0; m < nu; m++) add(a, fn, name(a, dollar(a, "du", m)));
+    /* advance: the advance function's loop over $lo..$hi */
+    Node *steps = copy(a, adv->k[adv->n - 1]->k[0]);
+    if (steps) {
+        steps->k[0] = name(a, "$lo");
+        steps->k[1] = name(a, "$hi");
+    }
+    Node *turn = block(a);
+    add(a, turn, set(a, fwd->k[0]->str, name(a, "$lo")));
+    turn_block(a, turn, nv, fwd, rev);
+    Node *one = binop(a, BIN_EQ, name(a, "$k"), num(a, 1));
+    Node *act = add(a, add(a, add(a, node(a, N_IF), one), add(a, block(a), steps)), turn);
+    Node *loop = block(a);
+    add(a, loop, act);
+    add(a, loop, add(a, node(a, N_EXPR), next));
+    add(a, b, add(a, node(a, N_EXPR), copy(a, next)));
+    add(a, b, add(a, add(a, add(a, node(a, N_WHILE), name(a, "$k")), loop), NULL));
+    Node *r = node(a, N_RETURN);
+    for (int j = 0; j < nv; j++) add(a, r, name(a, dollar(a, "d", j)));
+    for (int m = 0; m < nu; m++) add(a, r, name(a, dollar(a, "du", m)));
+    add(a, b, r);
     add(a, fn, b);
     if (!a->nerrs) compile_fn(a, fn, key);
 }
@@ -3170,7 +3218,7 @@ static int build_pair(Ad *a, const Node *fn, unsigned mask)
     if (!b->nerrs) compile_fn(b, fwd, kf);
     if (!b->nerrs) compile_fn(b, rev, kr);
     const Ck *ck = ck_of_step(a, fn->str);
-    if (ck && !b->nerrs) turn_fn(b, ck, fwd, rev);
+    if (ck && !b->nerrs) back_fn(b, ck, fwd, rev);
 done:
     a->nerrs = b->nerrs;
     a->counter = b->counter;

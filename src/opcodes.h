@@ -52,6 +52,8 @@
     X(CKPT)      /* R[a] = the loop runner (f: 0 forward, 1 reverse, 2 the \
                     choice of a loop without `checkpoint`) over            \
                     the b arguments R[a+1 ..] (checkpoint.h)              */ \
+    X(CKNEXT)    /* the reverse runner R[b]'s next action into R[c ..]    \
+                    (kind, two indices, the state: checkpoint.h)          */ \
     X(TAKE)      /* R[a] = R[b]; R[b] = 0 (an adjoint taken)               */ \
     X(ADDTAKE)   /* R[a] += R[b]; R[b] = 0 (an adjoint handed on)          */ \
     X(FUSEDIDX)  /* R[a][items of pattern b] = (F_ADD: +=) kernel c, then  \

@@ -23,8 +23,6 @@
 
 #define VM_MAXSTACK ((size_t)1 << 22)   /* values: 64 MB of registers */
 #define VM_MAXDEPTH 10000               /* nested calls */
-#define VM_MAXCKNEST 200                /* nested loop runners: each runs the
-                                           interpreter again on the C stack */
 #define TRACE_EDGE 10                   /* traceback lines kept at each end */
 
 const char *const op_names[OP__N] = {
@@ -804,6 +802,13 @@ static int execute(Vm *vm, int depth0, Value *result)
             LOADFRAME();
             if (rc) goto error;
             setval(ctx, RA, out);
+        } vmbreak;
+        vmcase(OP_CKNEXT) {
+            /* a reversal may call the step's reverse: the stack may move */
+            fr->pc = pc;
+            int rc = ckpt_next(vm, RB, &R[i->u.bc.c]);
+            LOADFRAME();
+            if (rc) goto error;
         } vmbreak;
         vmcase(OP_OUTERACC) {
             if (val_outer_push(ctx, RA, &R[i->u.bc.b], &R[i->u.bc.c])) goto error;
