@@ -3033,6 +3033,38 @@ static const char *dollar(Ad *a, const char *what, int j)
     return arena_strdup(a->ar, buf, strlen(buf));
 }
 
+/* Whether rev takes its seed, the tuple of the state's adjoints, as
+ *     d'$ret = $seed; $dy = %take(d'$ret); if %nz($dy) { d'v = d'v + $dy[j] .. }
+ * so that the turn can add each $d_j to d'v straight away. */
+static int direct_seed(const Node *rb)
+{
+    for (int i = 0; i + 2 < rb->n; i++) {
+        const Node *s = rb->k[i], *t = rb->k[i + 1], *u = rb->k[i + 2];
+        if (!(s->kind == N_ASSIGN && s->k[1]->kind == N_NAME && !strcmp(s->k[1]->str, "$seed"))) continue;
+        if (!(t->kind == N_ASSIGN && t->op < 0 && t->k[0]->kind == N_NAME && is_call(t->k[1], "%take") &&
+              t->k[1]->k[1]->kind == N_NAME && !strcmp(t->k[1]->k[1]->str, s->k[0]->str)))
+            return 0;
+        const char *dy = t->k[0]->str;
+        if (u->kind != N_IF || u->n < 2 || (u->n > 2 && u->k[2]) || !is_call(u->k[0], "%nz") ||
+            u->k[0]->k[1]->kind != N_NAME || strcmp(u->k[0]->k[1]->str, dy) != 0)
+            return 0;
+        const Node *in = u->k[1];
+        for (int j = 0; j < in->n; j++) {
+            const Node *e = in->k[j], *v = e->kind == N_ASSIGN && e->op < 0 ? e->k[1] : NULL;
+            if (!v || e->k[0]->kind != N_NAME || v->kind != N_BINOP || v->op != BIN_ADD ||
+                v->k[0]->kind != N_NAME || strcmp(v->k[0]->str, e->k[0]->str) != 0 || v->k[1]->kind != N_INDEX ||
+                v->k[1]->n != 2 || v->k[1]->k[0]->kind != N_NAME || strcmp(v->k[1]->k[0]->str, dy) != 0 ||
+                v->k[1]->k[1]->kind != N_NUM)
+                return 0;
+        }
+        /* $dy is read nowhere else */
+        for (int k = i + 3; k < rb->n; k++)
+            if (mentions_count(rb->k[k], dy)) return 0;
+        return 1;
+    }
+    return 0;
+}
+
 /* Step i run with its cache and reversed at once, into b: fwd's body
  * without its result, then rev's seeded with $d.., whose result becomes
  * $d.. again and adds to $du... When every push and pop is a statement of
@@ -3055,10 +3087,19 @@ static void turn_block(Ad *a, Node *b, int nv, const Node *fwd, const Node *rev)
         else
             add(a, b, copy(a, s));
     }
-    add(a, b, set(a, "$seed", seed));
+    int direct = nv > 1 && direct_seed(rb);
+    if (!direct) add(a, b, set(a, "$seed", seed));
     for (int i = 0; i < rb->n; i++) {
         const Node *s = rb->k[i];
-        if (local && s->kind == N_ASSIGN && is_call(s->k[1], "%pop")) {
+        if (direct && s->kind == N_ASSIGN && s->k[1]->kind == N_NAME && !strcmp(s->k[1]->str, "$seed")) {
+            const Node *in = rb->k[i + 2]->k[1];     /* d'v = d'v + $dy[j] */
+            for (int j = 0; j < in->n; j++) {
+                Node *e = copy(a, in->k[j]);
+                e->k[1]->k[1] = name(a, dollar(a, "d", (int)in->k[j]->k[1]->k[1]->k[1]->num));
+                add(a, b, e);
+            }
+            i += 2;
+        } else if (local && s->kind == N_ASSIGN && is_call(s->k[1], "%pop")) {
             add(a, b, assign(a, copy(a, s->k[0]), name(a, dollar(a, "c", --k))));
         } else if (s->kind == N_RETURN) {        /* d'i, d'v.., d'u.. */
             for (int j = 1; j < s->n; j++) {
