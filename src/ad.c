@@ -3004,25 +3004,41 @@ static int is_zero_set(const Node *s)
            s->k[1]->num == 0;
 }
 
-/* Drop the statements `y = 0` of b that nothing reads: the next statement
+/* Drop the statements `y = 0` (or y = a name) of b that nothing reads: the next statement
  * naming y assigns it without reading it, or none names it (the function
- * returns soon: a release would free nothing sooner). */
-static void drop_dead_zeros(Node *b)
+ * returns soon: a release would free nothing sooner; a copy, though, may
+ * be read after b); or it adds to y,
+ * which then becomes a plain assignment (y = y + e: y = e; %addtake(y, z):
+ * y = %take(z)). */
+static void drop_dead_zeros(Ad *a, Node *b)
 {
     if (b->n > 1000) return;        /* quadratic: a step function is short */
     for (int i = 0; i < b->n; i++) {
-        if (!is_zero_set(b->k[i])) continue;
-        const char *y = b->k[i]->k[0]->str;
-        int dead = 1;
-        for (int j = i + 1; j < b->n && dead; j++) {
-            const Node *t = b->k[j];
+        const Node *s = b->k[i];
+        int zero = is_zero_set(s);
+        if (!zero && !(s->kind == N_ASSIGN && s->op < 0 && s->k[0]->kind == N_NAME && s->k[1]->kind == N_NAME))
+            continue;
+        const char *y = s->k[0]->str;
+        int dead = 1, killed = 0;
+        for (int j = i + 1; j < b->n && dead && !killed; j++) {
+            Node *t = b->k[j];
             if (t->kind == N_ASSIGN && t->op < 0 && t->k[0]->kind == N_NAME && strcmp(t->k[0]->str, y) == 0) {
+                const Node *v = t->k[1];
+                if (zero && v->kind == N_BINOP && v->op == BIN_ADD && v->k[0]->kind == N_NAME &&
+                    strcmp(v->k[0]->str, y) == 0 && mentions_count(v->k[1], y) == 0)
+                    t->k[1] = v->k[1];
                 dead = mentions_count(t->k[1], y) == 0;
+                killed = 1;
+                break;
+            }
+            if (zero && t->kind == N_EXPR && is_call(t->k[0], "%addtake") && t->k[0]->n == 3 && t->k[0]->k[1]->kind == N_NAME &&
+                strcmp(t->k[0]->k[1]->str, y) == 0 && mentions_count(t->k[0]->k[2], y) == 0) {
+                b->k[j] = set(a, y, call1(a, "%take", t->k[0]->k[2]));
                 break;
             }
             dead = mentions_count(t, y) == 0;
         }
-        if (dead) drop(b, i--);
+        if (dead && (zero || killed)) drop(b, i--);   /* a copy may be read after b */
     }
 }
 
@@ -3110,7 +3126,7 @@ static void turn_block(Ad *a, Node *b, int nv, const Node *fwd, const Node *rev)
             add(a, b, copy(a, s));
         }
     }
-    drop_dead_zeros(b);
+    drop_dead_zeros(a, b);
 }
 
 /* fn step'back($run, $k, $lo, $hi, v.., u.., $d.., $du..): the reverse of
@@ -3150,6 +3166,17 @@ static void back_fn(Ad *a, const Ck *ck, const Node *fwd, const Node *rev)
     Node *turn = block(a);
     add(a, turn, set(a, fwd->k[0]->str, name(a, "$lo")));
     turn_block(a, turn, nv, fwd, rev);
+    /* the turn's names are the function's, not the block's: no clearing
+     * them at the end of every turn; but not those the advance reads (a
+     * global the turn assigns a cached copy of) */
+    Names vs = {0};
+    collect_vars(&vs, turn);
+    for (int i = 0; i < vs.n; i++) {
+        int keep = mentions_count(steps, vs.s[i]) > 0;
+        for (int p = 0; p < fn->n; p++) keep |= strcmp(fn->k[p]->str, vs.s[i]) == 0;
+        if (!keep) add(a, b, set(a, vs.s[i], num(a, 0)));
+    }
+    free(vs.s);
     Node *one = binop(a, BIN_EQ, name(a, "$k"), num(a, 1));
     Node *act = add(a, add(a, add(a, node(a, N_IF), one), add(a, block(a), steps)), turn);
     Node *loop = block(a);
