@@ -3004,41 +3004,74 @@ static int is_zero_set(const Node *s)
            s->k[1]->num == 0;
 }
 
-/* Drop the statements `y = 0` (or y = a name) of b that nothing reads: the next statement
- * naming y assigns it without reading it, or none names it (the function
- * returns soon: a release would free nothing sooner; a copy, though, may
- * be read after b); or it adds to y,
- * which then becomes a plain assignment (y = y + e: y = e; %addtake(y, z):
- * y = %take(z)). */
-static void drop_dead_zeros(Ad *a, Node *b)
+static int assigns_plain(const Node *t, const char *y)
+{
+    return t->kind == N_ASSIGN && t->op < 0 && t->k[0]->kind == N_NAME && strcmp(t->k[0]->str, y) == 0;
+}
+
+/* The next statement of b from `from` on that names y: *at, and 2 if it
+ * reads y, 1 if it only assigns it; 0 if none does. */
+static int next_use(const Node *b, int from, const char *y, int *at)
+{
+    for (int j = from; j < b->n; j++) {
+        const Node *t = b->k[j];
+        if (assigns_plain(t, y)) {
+            *at = j;
+            return mentions_count(t->k[1], y) ? 2 : 1;
+        }
+        if (mentions_count(t, y)) {
+            *at = j;
+            return 2;
+        }
+    }
+    return 0;
+}
+
+/* Tidy the turn's statements b, whose names other than out's are read
+ * nowhere after b: drop `y = 0` and copies `y = z` that nothing reads; a
+ * first accumulation into a zero becomes an assignment (y = y + e: y = e;
+ * %addtake(y, z): y = %take(z)); A = %take(B) then C = %take(A), A dead
+ * after: C = %take(B). */
+static void tidy(Ad *a, Node *b, const Node *out)
 {
     if (b->n > 1000) return;        /* quadratic: a step function is short */
     for (int i = 0; i < b->n; i++) {
-        const Node *s = b->k[i];
-        int zero = is_zero_set(s);
-        if (!zero && !(s->kind == N_ASSIGN && s->op < 0 && s->k[0]->kind == N_NAME && s->k[1]->kind == N_NAME))
-            continue;
+        Node *s = b->k[i];
+        if (s->kind != N_ASSIGN || s->op >= 0 || s->k[0]->kind != N_NAME) continue;
         const char *y = s->k[0]->str;
-        int dead = 1, killed = 0;
-        for (int j = i + 1; j < b->n && dead && !killed; j++) {
+        int zero = is_zero_set(s), copy = s->k[1]->kind == N_NAME, j = 0, j2 = 0;
+        int live = 0;
+        for (int p = 0; p < out->n; p++) live |= strcmp(out->k[p]->str, y) == 0;
+        int use = next_use(b, i + 1, y, &j);
+        if (zero && use == 2) {
             Node *t = b->k[j];
-            if (t->kind == N_ASSIGN && t->op < 0 && t->k[0]->kind == N_NAME && strcmp(t->k[0]->str, y) == 0) {
-                const Node *v = t->k[1];
-                if (zero && v->kind == N_BINOP && v->op == BIN_ADD && v->k[0]->kind == N_NAME &&
-                    strcmp(v->k[0]->str, y) == 0 && mentions_count(v->k[1], y) == 0)
-                    t->k[1] = v->k[1];
-                dead = mentions_count(t->k[1], y) == 0;
-                killed = 1;
-                break;
-            }
-            if (zero && t->kind == N_EXPR && is_call(t->k[0], "%addtake") && t->k[0]->n == 3 && t->k[0]->k[1]->kind == N_NAME &&
-                strcmp(t->k[0]->k[1]->str, y) == 0 && mentions_count(t->k[0]->k[2], y) == 0) {
+            if (assigns_plain(t, y) && t->k[1]->kind == N_BINOP && t->k[1]->op == BIN_ADD &&
+                t->k[1]->k[0]->kind == N_NAME && !strcmp(t->k[1]->k[0]->str, y) && !mentions_count(t->k[1]->k[1], y)) {
+                t->k[1] = t->k[1]->k[1];
+                use = 1;
+            } else if (t->kind == N_EXPR && is_call(t->k[0], "%addtake") && t->k[0]->n == 3 &&
+                       t->k[0]->k[1]->kind == N_NAME && !strcmp(t->k[0]->k[1]->str, y) &&
+                       !mentions_count(t->k[0]->k[2], y)) {
                 b->k[j] = set(a, y, call1(a, "%take", t->k[0]->k[2]));
-                break;
+                use = 1;
             }
-            dead = mentions_count(t, y) == 0;
         }
-        if (dead && (zero || killed)) drop(b, i--);   /* a copy may be read after b */
+        if ((zero || copy) && (use == 1 || (use == 0 && (zero || !live)))) {
+            drop(b, i--);
+            continue;
+        }
+        /* A = %take(B); .. C = %take(A): B unnamed in between, A dead after */
+        if (use == 2 && is_call(s->k[1], "%take") && s->k[1]->n == 2 && s->k[1]->k[1]->kind == N_NAME && !live) {
+            Node *t = b->k[j];
+            const char *bn = s->k[1]->k[1]->str;
+            int clean = t->kind == N_ASSIGN && t->op < 0 && t->k[0]->kind == N_NAME && is_call(t->k[1], "%take") &&
+                        t->k[1]->n == 2 && t->k[1]->k[1]->kind == N_NAME && !strcmp(t->k[1]->k[1]->str, y);
+            for (int k = i + 1; k < j && clean; k++) clean = !mentions_count(b->k[k], bn);
+            if (clean && next_use(b, j + 1, y, &j2) != 2) {
+                t->k[1]->k[1] = name(a, bn);
+                drop(b, i--);
+            }
+        }
     }
 }
 
@@ -3091,17 +3124,30 @@ static void turn_block(Ad *a, Node *b, int nv, const Node *fwd, const Node *rev)
     int np = fwd->n - 1;
     const Node *fb = fwd->k[np], *rb = rev->k[1];
     int npush = flat_cache(fb, "%push"), local = npush >= 0 && npush == flat_cache(rb, "%pop");
+    /* the same for the records of broadcasting sites: the k-th %site's
+     * record, made at once (%siterec), goes straight to the name the k-th
+     * %unsite from the end reads it into */
+    int nsite = flat_cache(fb, "%site"), sites = nsite > 0 && nsite == flat_cache(rb, "%unsite");
+    Names un = {0};
+    for (int i = 0; sites && i < rb->n; i++)
+        if (rb->k[i]->kind == N_ASSIGN && is_call(rb->k[i]->k[1], "%unsite")) names_add(&un, rb->k[i]->k[0]->str);
+    sites = sites && un.n == nsite;     /* each read into a name of its own */
     Node *seed = nv > 1 ? add(a, node(a, N_CALL), name(a, "%tuple")) : NULL;
     for (int j = 0; j < nv; j++) seed = seed ? add(a, seed, name(a, dollar(a, "d", j))) : name(a, dollar(a, "d", j));
-    int k = 0;
+    int k = 0, ks = nsite;
     for (int i = 0; i < fb->n; i++) {
         const Node *s = fb->k[i];
         if (s->kind == N_RETURN || (s->kind == N_ASSIGN && s->k[0]->kind == N_NAME && !strcmp(s->k[0]->str, "$ret")))
             continue;
-        if (local && s->kind == N_EXPR && is_call(s->k[0], "%push"))
+        if (local && s->kind == N_EXPR && is_call(s->k[0], "%push")) {
             add(a, b, set(a, dollar(a, "c", k++), copy(a, s->k[0]->k[1])));
-        else
+        } else if (sites && s->kind == N_EXPR && is_call(s->k[0], "%site")) {
+            Node *r = copy(a, s->k[0]);
+            r->k[0] = name(a, "%siterec");
+            add(a, b, set(a, un.s[--ks], r));
+        } else {
             add(a, b, copy(a, s));
+        }
     }
     int direct = nv > 1 && direct_seed(rb);
     if (!direct) add(a, b, set(a, "$seed", seed));
@@ -3117,6 +3163,9 @@ static void turn_block(Ad *a, Node *b, int nv, const Node *fwd, const Node *rev)
             i += 2;
         } else if (local && s->kind == N_ASSIGN && is_call(s->k[1], "%pop")) {
             add(a, b, assign(a, copy(a, s->k[0]), name(a, dollar(a, "c", --k))));
+        } else if (sites && s->kind == N_ASSIGN && s->k[0]->kind == N_NAME && names_has(&un, s->k[0]->str) &&
+                   (is_call(s->k[1], "%unsite") || is_zero_set(s))) {
+            continue;                       /* the record is there already */
         } else if (s->kind == N_RETURN) {        /* d'i, d'v.., d'u.. */
             for (int j = 1; j < s->n; j++) {
                 const char *d = dollar(a, j <= nv ? "d" : "du", j <= nv ? j - 1 : j - 1 - nv);
@@ -3126,7 +3175,7 @@ static void turn_block(Ad *a, Node *b, int nv, const Node *fwd, const Node *rev)
             add(a, b, copy(a, s));
         }
     }
-    drop_dead_zeros(a, b);
+    free(un.s);
 }
 
 /* fn step'back($run, $k, $lo, $hi, v.., u.., $d.., $du..): the reverse of
@@ -3166,6 +3215,8 @@ static void back_fn(Ad *a, const Ck *ck, const Node *fwd, const Node *rev)
     Node *turn = block(a);
     add(a, turn, set(a, fwd->k[0]->str, name(a, "$lo")));
     turn_block(a, turn, nv, fwd, rev);
+    tidy(a, turn, fn);
+    tidy(a, turn, fn);          /* what the first pass's drops freed */
     /* the turn's names are the function's, not the block's: no clearing
      * them at the end of every turn; but not those the advance reads (a
      * global the turn assigns a cached copy of) */

@@ -486,6 +486,11 @@ static int tape_op(C *c, const Node *e, int reg)
         emit(c, OP_ADDTAKE, 0, local_reg(c, e->k[1]), local_reg(c, e->k[2]), 0);
         return 1;
     }
+    if (strcmp(f, "%siterec") == 0 && nargs == 2 && local_reg(c, e->k[1]) >= 0 &&
+        local_reg(c, e->k[2]) >= 0) {
+        emit(c, OP_SITEREC, 0, reg, local_reg(c, e->k[1]), local_reg(c, e->k[2]));
+        return 1;
+    }
     if (strcmp(f, "%unsite") == 0 && nargs == 1 && e->k[1]->kind == N_NUM) {
         emit(c, OP_UNSITE, 0, reg, (int)e->k[1]->num, 0);
         return 1;

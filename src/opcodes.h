@@ -45,6 +45,7 @@
     X(POP)       /* R[a] = the value popped from the AD tape               */ \
     X(SITE)      /* record the shapes of R[a], R[b] if they differ (tape.h) */ \
     X(UNSITE)    /* R[a] = the record of b operands (tape.h)               */ \
+    X(SITEREC)   /* R[a] = the record SITE b c would make, at once        */ \
     X(ACCR)      /* R[a] = R[a] + RK(b) summed to operand f>>4's shape in  \
                     the record R[c]                                        */ \
     X(ADDOUTER)  /* R[a] = R[a] + outer(R[b], R[c]), in place when it can */ \

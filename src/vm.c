@@ -759,6 +759,16 @@ static int execute(Vm *vm, int depth0, Value *result)
             const Value *op[2] = {RA, RB};
             if (tape_site(ctx, op, 2)) goto error;
         } vmbreak;
+        vmcase(OP_SITEREC) {
+            Value out;
+            if (RB->t == T_NUM && R[i->u.bc.c].t == T_NUM) {
+                setnum(ctx, RA, 0);
+            } else {
+                const Value *op[2] = {RB, &R[i->u.bc.c]};
+                if (tape_siterec(ctx, op, 2, &out)) goto error;
+                setval(ctx, RA, out);
+            }
+        } vmbreak;
         vmcase(OP_UNSITE) {
             Value out = val_nil();
             if (tape_unsite(ctx, i->u.bc.b, &out)) goto error;
