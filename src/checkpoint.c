@@ -129,15 +129,23 @@ static int advance(Run *r, int64_t index, int64_t count)
     return 0;
 }
 
-/* Store state cur (nv values) in slot k; restore it from there. */
+/* Slot k holds a state's nv values from r->slot[k*nv] on; a state
+ * value is never nil, so a nil first value marks the slot empty. */
+static void drop_slot(Ctx *c, Value *s, int nv)
+{
+    if (s[0].t == T_NIL) return;
+    snap_account(c, 1, state_bytes(s, nv), 0);
+    for (int j = 0; j < nv; j++) val_decref(c, &s[j]);
+}
+
+/* Store state cur in slot k; restore it from there. */
 static int store(Run *r, int64_t k, const Value *cur)
 {
     Ctx *c = &r->vm->ctx;
-    Value *s = &r->slot[k];
-    if (s->t == T_TUPLE) snap_account(c, 1, state_bytes(s->u.tu->v, r->nv), 0);
-    val_decref(c, s);
-    *s = tuple_of(c, cur, r->nv);
-    if (s->t != T_TUPLE) return -1;
+    Value *s = r->slot + k * r->nv;
+    if (cur[0].t == T_NIL) return ctx_err(c, "internal error: an undefined loop state");
+    drop_slot(c, s, r->nv);
+    for (int j = 0; j < r->nv; j++) val_set(c, &s[j], &cur[j]);
     snap_account(c, 1, state_bytes(cur, r->nv), 1);
     return 0;
 }
@@ -145,12 +153,17 @@ static int store(Run *r, int64_t k, const Value *cur)
 static int restore(Run *r, int64_t k, int keep, Value *cur)
 {
     Ctx *c = &r->vm->ctx;
-    Value *s = &r->slot[k];
-    if (s->t != T_TUPLE) return ctx_err(c, "internal error: an empty checkpoint slot");
-    for (int j = 0; j < r->nv; j++) val_set(c, &cur[j], &s->u.tu->v[j]);
-    if (!keep) {
-        snap_account(c, 1, state_bytes(s->u.tu->v, r->nv), 0);
-        val_decref(c, s);
+    Value *s = r->slot + k * r->nv;
+    if (s[0].t == T_NIL) return ctx_err(c, "internal error: an empty checkpoint slot");
+    if (keep) {
+        for (int j = 0; j < r->nv; j++) val_set(c, &cur[j], &s[j]);
+        return 0;
+    }
+    snap_account(c, 1, state_bytes(s, r->nv), 0);
+    for (int j = 0; j < r->nv; j++) {       /* moved: the slot's last use */
+        val_decref(c, &cur[j]);
+        cur[j] = s[j];
+        s[j] = val_nil();
     }
     return 0;
 }
@@ -267,11 +280,7 @@ static int64_t run_offline(Run *r, int64_t n, int64_t s)
 /* Release a record's slots (their snapshots no longer count). */
 static void free_slots(Ctx *c, Tuple *slots, int nv)
 {
-    for (int k = 0; slots && k < slots->n; k++) {
-        Value *sl = &slots->v[k];
-        if (sl->t == T_TUPLE) snap_account(c, 1, state_bytes(sl->u.tu->v, nv), 0);
-        val_decref(c, sl);
-    }
+    for (int k = 0; slots && k + nv <= slots->n; k += nv) drop_slot(c, &slots->v[k], nv);
 }
 
 int ckpt_forward(Vm *vm, const Value *a, int nargs, Value *out)
@@ -288,7 +297,7 @@ int ckpt_forward(Vm *vm, const Value *a, int nargs, Value *out)
     if (online && s > 1 << 20) s = 1 << 20;    /* slots a record holds */
     int64_t nslots = online ? s : s < n ? s : (n > 0 ? n : 1);
     Tuple *rec = tup_new(c, R__N);
-    Tuple *slots = rec && nslots <= INT32_MAX ? tup_new(c, (int)nslots) : NULL;
+    Tuple *slots = rec && nslots <= INT32_MAX / nv ? tup_new(c, (int)nslots * nv) : NULL;
     Value *cur = calloc((size_t)nv, sizeof *cur);
     Value *argbuf = malloc(((size_t)nv + (size_t)a[4].u.tu->n + 2) * sizeof *argbuf);
     int rc = -1;
@@ -443,12 +452,9 @@ int ckpt_next(Vm *vm, const Value *run, Value *blk)
             c->tape.taped_steps++;
             r->taped++;
             return 0;
-        case RV_FREE: {
-            Value *sl = &r->slot[act.slot];
-            if (sl->t == T_TUPLE) snap_account(c, 1, state_bytes(sl->u.tu->v, r->nv), 0);
-            val_decref(c, sl);
+        case RV_FREE:
+            drop_slot(c, r->slot + act.slot * r->nv, r->nv);
             break;
-        }
         case RV_REVERSE: {
             /* the adjoints $d.., $du.. follow the state and the read values;
              * the call may move the stack: they are moved out and back */
