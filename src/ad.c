@@ -3027,22 +3027,33 @@ static int next_use(const Node *b, int from, const char *y, int *at)
     return 0;
 }
 
-/* Tidy the turn's statements b, whose names other than out's are read
- * nowhere after b: drop `y = 0` and copies `y = z` that nothing reads; a
+/* Whether statement t may assign y (anywhere inside it). */
+static int collects(const Node *t, const char *y)
+{
+    Names vs = {0};
+    collect_vars(&vs, t);
+    int has = names_has(&vs, y);
+    free(vs.s);
+    return has;
+}
+
+/* Tidy the turn's statements b, whose names other than live's are read
+ * nowhere after b: drop `y = 0` and pure values y = e that nothing reads
+ * (an error one could raise, the forward sweep raised first),
+ * and a copy back y = z after z = y with neither assigned between; a
  * first accumulation into a zero becomes an assignment (y = y + e: y = e;
  * %addtake(y, z): y = %take(z)); A = %take(B) then C = %take(A), A dead
- * after: C = %take(B). */
-static void tidy(Ad *a, Node *b, const Node *out)
+ * after: C = %take(B). Whether it dropped any. */
+static int tidy(Ad *a, Node *b, const Names *live)
 {
-    if (b->n > 1000) return;        /* quadratic: a step function is short */
+    int n0 = b->n;
+    if (b->n > 1000) return 0;      /* quadratic: a step function is short */
     for (int i = 0; i < b->n; i++) {
         Node *s = b->k[i];
         if (s->kind != N_ASSIGN || s->op >= 0 || s->k[0]->kind != N_NAME) continue;
         const char *y = s->k[0]->str;
         int zero = is_zero_set(s), copy = s->k[1]->kind == N_NAME, j = 0, j2 = 0;
-        int live = 0;
-        for (int p = 0; p < out->n; p++) live |= strcmp(out->k[p]->str, y) == 0;
-        int use = next_use(b, i + 1, y, &j);
+        int out = names_has(live, y), use = next_use(b, i + 1, y, &j);
         if (zero && use == 2) {
             Node *t = b->k[j];
             if (assigns_plain(t, y) && t->k[1]->kind == N_BINOP && t->k[1]->op == BIN_ADD &&
@@ -3056,12 +3067,18 @@ static void tidy(Ad *a, Node *b, const Node *out)
                 use = 1;
             }
         }
-        if ((zero || copy) && (use == 1 || (use == 0 && (zero || !live)))) {
+        int back = 0;                   /* y = z after z = y */
+        for (int p = i - 1; copy && p >= 0 && !back; p--) {
+            const Node *t = b->k[p];
+            if (assigns_plain(t, s->k[1]->str) && t->k[1]->kind == N_NAME && !strcmp(t->k[1]->str, y)) back = 1;
+            else if (collects(t, y) || collects(t, s->k[1]->str)) break;
+        }
+        if (back || (pure(a, s->k[1]) && (use == 1 || (use == 0 && (zero || !out))))) {
             drop(b, i--);
             continue;
         }
         /* A = %take(B); .. C = %take(A): B unnamed in between, A dead after */
-        if (use == 2 && is_call(s->k[1], "%take") && s->k[1]->n == 2 && s->k[1]->k[1]->kind == N_NAME && !live) {
+        if (use == 2 && is_call(s->k[1], "%take") && s->k[1]->n == 2 && s->k[1]->k[1]->kind == N_NAME && !out) {
             Node *t = b->k[j];
             const char *bn = s->k[1]->k[1]->str;
             int clean = t->kind == N_ASSIGN && t->op < 0 && t->k[0]->kind == N_NAME && is_call(t->k[1], "%take") &&
@@ -3073,6 +3090,7 @@ static void tidy(Ad *a, Node *b, const Node *out)
             }
         }
     }
+    return b->n < n0;
 }
 
 static const char *dollar(Ad *a, const char *what, int j)
@@ -3178,6 +3196,34 @@ static void turn_block(Ad *a, Node *b, int nv, const Node *fwd, const Node *rev)
     free(un.s);
 }
 
+/* Turn statements A = d .. d = A, d unnamed in between and A not before:
+ * the adjoint A accumulates in d itself. */
+static void coalesce(Ad *a, Node *b, const char *d)
+{
+    int first = -1, last = -1;
+    for (int i = 0; i < b->n; i++)
+        if (mentions_count(b->k[i], d) || assigns_plain(b->k[i], d)) {
+            if (first < 0) first = i;
+            last = i;
+        }
+    if (first < 0 || last <= first) return;
+    const Node *s = b->k[first], *t = b->k[last];
+    if (s->kind != N_ASSIGN || s->op >= 0 || s->k[0]->kind != N_NAME || s->k[1]->kind != N_NAME ||
+        strcmp(s->k[1]->str, d) != 0 || !assigns_plain(t, d) || t->k[1]->kind != N_NAME ||
+        strcmp(t->k[1]->str, s->k[0]->str) != 0)
+        return;
+    const char *adj = s->k[0]->str;
+    for (int i = 0; i < b->n; i++)
+        if ((i < first || i > last) && (mentions_count(b->k[i], adj) || assigns_plain(b->k[i], adj))) return;
+    drop(b, last);
+    drop(b, first);
+    Node *dn = name(a, d);
+    for (int i = first; i < last - 1; i++) {
+        if (assigns_plain(b->k[i], adj)) b->k[i]->k[0] = copy(a, dn);
+        rename_all(a, b->k[i], adj, dn);
+    }
+}
+
 /* fn step'back($run, $k, $lo, $hi, v.., u.., $d.., $du..): the reverse of
  * a checkpointed loop after its last step, in one call from the runner:
  * OP_CKNEXT (%ck_next) runs the schedule's stores and restores on the state
@@ -3215,8 +3261,13 @@ static void back_fn(Ad *a, const Ck *ck, const Node *fwd, const Node *rev)
     Node *turn = block(a);
     add(a, turn, set(a, fwd->k[0]->str, name(a, "$lo")));
     turn_block(a, turn, nv, fwd, rev);
-    tidy(a, turn, fn);
-    tidy(a, turn, fn);          /* what the first pass's drops freed */
+    Names live = {0};           /* after a turn: its adjoints (the state is
+                                   restored before it is read again) */
+    for (int p = 4 + nv; p < fn->n; p++) names_add(&live, fn->k[p]->str);
+    for (int pass = 0; pass < 8 && tidy(a, turn, &live); pass++) {
+    }                           /* a drop may free another */
+    free(live.s);
+    for (int j = 0; j < nv; j++) coalesce(a, turn, dollar(a, "d", j));
     /* the turn's names are the function's, not the block's: no clearing
      * them at the end of every turn; but not those the advance reads (a
      * global the turn assigns a cached copy of) */
