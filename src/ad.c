@@ -3224,13 +3224,13 @@ static void coalesce(Ad *a, Node *b, const char *d)
     }
 }
 
-/* fn step'back($run, $k, $lo, $hi, v.., u.., $d.., $du..): the reverse of
- * a checkpointed loop after its last step, in one call from the runner:
- * OP_CKNEXT (%ck_next) runs the schedule's stores and restores on the state
- * v.. and hands back each advance ($k = 1: steps $lo .. $hi-1, a copy of
- * the advance function's loop) and each turn ($k = 2: step $lo, see
- * turn_block) until the end ($k = 0). Returns ($d.., $du..): the state's
- * adjoints before the loop and the read values'. */
+/* fn step'back($run, $k, $adv, $lo, $hi, v.., u.., $d.., $du..): the
+ * reverse of a checkpointed loop after its last step, in one call from the
+ * runner: OP_CKNEXT (%ck_next) runs the schedule's stores and restores on
+ * the state v.. and hands back each advance ($adv = 1: steps $lo .. $hi-1,
+ * a copy of the advance function's loop) and each turn ($adv = 0: step
+ * $lo, see turn_block) until the end ($k = 0). Returns ($d.., $du..): the
+ * state's adjoints before the loop and the read values'. */
 static void back_fn(Ad *a, const Ck *ck, const Node *fwd, const Node *rev)
 {
     int np = fwd->n - 1, nv = ck->v.n, nu = ck->u.n;
@@ -3242,9 +3242,9 @@ static void back_fn(Ad *a, const Ck *ck, const Node *fwd, const Node *rev)
     Node *fn = node(a, N_FN), *b = block(a), *next = add(a, node(a, N_CALL), name(a, "%ck_next"));
     char buf[320];
     snprintf(buf, sizeof buf, "%s'back", ck->step);
-    const char *key = arena_strdup(a->ar, buf, strlen(buf)), *head[4] = {"$run", "$k", "$lo", "$hi"};
+    const char *key = arena_strdup(a->ar, buf, strlen(buf)), *head[5] = {"$run", "$k", "$adv", "$lo", "$hi"};
     if (fn) fn->str = (char *)key;
-    for (int j = 0; j < 4; j++) {
+    for (int j = 0; j < 5; j++) {
         add(a, fn, name(a, head[j]));
         add(a, next, name(a, head[j]));
     }
@@ -3263,7 +3263,7 @@ static void back_fn(Ad *a, const Ck *ck, const Node *fwd, const Node *rev)
     turn_block(a, turn, nv, fwd, rev);
     Names live = {0};           /* after a turn: its adjoints (the state is
                                    restored before it is read again) */
-    for (int p = 4 + nv; p < fn->n; p++) names_add(&live, fn->k[p]->str);
+    for (int p = 5 + nv; p < fn->n; p++) names_add(&live, fn->k[p]->str);
     for (int pass = 0; pass < 8 && tidy(a, turn, &live); pass++) {
     }                           /* a drop may free another */
     free(live.s);
@@ -3279,8 +3279,7 @@ static void back_fn(Ad *a, const Ck *ck, const Node *fwd, const Node *rev)
         if (!keep) add(a, b, set(a, vs.s[i], num(a, 0)));
     }
     free(vs.s);
-    Node *one = binop(a, BIN_EQ, name(a, "$k"), num(a, 1));
-    Node *act = add(a, add(a, add(a, node(a, N_IF), one), add(a, block(a), steps)), turn);
+    Node *act = add(a, add(a, add(a, node(a, N_IF), call1(a, "%nz", name(a, "$adv"))), add(a, block(a), steps)), turn);
     Node *loop = block(a);
     add(a, loop, act);
     add(a, loop, add(a, node(a, N_EXPR), next));

@@ -441,14 +441,16 @@ int ckpt_next(Vm *vm, const Value *run, Value *blk)
             return 0;
         case RV_ADVANCE:
             set_num(c, &blk[0], 1);
-            set_num(c, &blk[1], (double)(r->start + act.index));
-            set_num(c, &blk[2], (double)(r->start + act.index + act.count));
+            set_num(c, &blk[1], 1);
+            set_num(c, &blk[2], (double)(r->start + act.index));
+            set_num(c, &blk[3], (double)(r->start + act.index + act.count));
             r->advances += act.count;
             c->tape.forward_steps += (size_t)act.count;
             return 0;
         case RV_STEP_REVERSE:
-            set_num(c, &blk[0], 2);
-            set_num(c, &blk[1], (double)(r->start + act.index));
+            set_num(c, &blk[0], 1);
+            set_num(c, &blk[1], 0);
+            set_num(c, &blk[2], (double)(r->start + act.index));
             c->tape.taped_steps++;
             r->taped++;
             return 0;
@@ -460,20 +462,20 @@ int ckpt_next(Vm *vm, const Value *run, Value *blk)
              * the call may move the stack: they are moved out and back */
             int nv = r->nv, nu = r->u.u.tu->n, rc;
             size_t off = (size_t)(blk - vm->stack);
-            Value *d = blk + 3 + nv + nu, *tmp = r->args;
+            Value *d = blk + 4 + nv + nu, *tmp = r->args;
             memcpy(tmp, d, (size_t)(nv + nu) * sizeof *d);
             for (int k = 0; k < nv + nu; k++) d[k] = val_nil();
             rc = reverse_step(r, tmp, tmp + nv);
             blk = vm->stack + off;
-            memcpy(blk + 3 + nv + nu, tmp, (size_t)(nv + nu) * sizeof *d);
+            memcpy(blk + 4 + nv + nu, tmp, (size_t)(nv + nu) * sizeof *d);
             if (rc) return -1;
             break;
         }
         case RV_STORE:
-            if (store(r, act.slot, blk + 3)) return -1;
+            if (store(r, act.slot, blk + 4)) return -1;
             break;
         case RV_RESTORE:
-            if (restore(r, act.slot, act.keep, blk + 3)) return -1;
+            if (restore(r, act.slot, act.keep, blk + 4)) return -1;
             break;
         default:
             return ctx_err(c, "internal error: the checkpointing schedule (%d)", (int)act.kind);
@@ -481,18 +483,18 @@ int ckpt_next(Vm *vm, const Value *run, Value *blk)
     }
 }
 
-/* The back function's arguments: the runner's depth, the action's three
+/* The back function's arguments: the runner's depth, the action's four
  * numbers, the state, the read values, the state's adjoints and the read
  * values' so far. */
 static Value *back_args(Run *r, int depth, const Value *dv, const Value *du)
 {
     int nv = r->nv, nu = r->u.u.tu->n;
     Value *args = r->args;
-    for (int k = 0; k < 4 + nv; k++) args[k] = val_num(0);
+    for (int k = 0; k < 5 + nv; k++) args[k] = val_num(0);
     args[0] = val_num(depth);
-    memcpy(args + 4 + nv, r->u.u.tu->v, (size_t)nu * sizeof *args);
-    memcpy(args + 4 + nv + nu, dv, (size_t)nv * sizeof *args);
-    memcpy(args + 4 + 2 * nv + nu, du, (size_t)nu * sizeof *args);
+    memcpy(args + 5 + nv, r->u.u.tu->v, (size_t)nu * sizeof *args);
+    memcpy(args + 5 + nv + nu, dv, (size_t)nv * sizeof *args);
+    memcpy(args + 5 + 2 * nv + nu, du, (size_t)nu * sizeof *args);
     return args;
 }
 
@@ -512,7 +514,7 @@ int ckpt_reverse(Vm *vm, const Value *a, int nargs, Value *out)
     const Tuple *x0 = rec[R_X0].u.tu;
     int nv = x0->n, nu = rec[R_U].u.tu->n, rc = -1, sched = 0, depth = vm->cknest - 1;
     Value *dv = calloc((size_t)nv, sizeof *dv), *du = calloc((size_t)nu + 1, sizeof *du), g = val_nil();
-    Value *argbuf = malloc((2 * (size_t)nv + 2 * (size_t)nu + 4) * sizeof *argbuf);
+    Value *argbuf = malloc((2 * (size_t)nv + 2 * (size_t)nu + 5) * sizeof *argbuf);
     Sched sc;
     if (!dv || !du || !argbuf || sched_init(&sc, online, n, s, taken)) {
         ctx_err(c, "out of memory");
@@ -533,7 +535,7 @@ int ckpt_reverse(Vm *vm, const Value *a, int nargs, Value *out)
         goto done;
     }
     vm->ckrun[depth] = &r;
-    int crc = vm_call(vm, &a[4], back_args(&r, depth, dv, du), 4 + 2 * nv + 2 * nu, &g);
+    int crc = vm_call(vm, &a[4], back_args(&r, depth, dv, du), 5 + 2 * nv + 2 * nu, &g);
     vm->ckrun[depth] = NULL;
     if (crc) goto done;
     const Value *gv = &g;

@@ -26,9 +26,9 @@ int ckpt_forward(Vm *vm, const Value *args, int nargs, Value *out);
 int ckpt_reverse(Vm *vm, const Value *args, int nargs, Value *out);
 /* OP_CKNEXT of a loop's back function: run the reverse runner at depth
  * *run's next actions up to one the back function carries out: blk[0] =
- * 0 (the end), 1 (advance: steps blk[1] .. blk[2]-1 untaped) or 2 (run
- * step blk[1] with its cache and reverse it); the state is blk[3 ..],
- * which a restore sets and a store reads. */
+ * 0 at the end, else blk[1] = 1 to advance over steps blk[2] .. blk[3]-1
+ * untaped, 0 to run step blk[2] with its cache and reverse it; the state
+ * is blk[4 ..], which a restore sets and a store reads. */
 int ckpt_next(Vm *vm, const Value *run, Value *blk);
 /* args: from, to, (v..), the values a step pushes. *out: 1 when a loop
  * without `checkpoint` would cache more than the AD budget (each pushed
