@@ -1641,22 +1641,30 @@ static void ckpt_fwd(Ad *a, Node *out, const Node *s, const Ck *ck)
 static void ckpt_rev(Ad *a, Node *out, const Ck *ck)
 {
     const Node *step = vm_fnast(a->vm, ck->step);
-    const char *fwd = pair_name(a, step, "fwd"), *rev = pair_name(a, step, "rev");
-    char back[320];
-    snprintf(back, sizeof back, "%s'back", ck->step);
-    if (vm_findglobal(a->vm, back) < 0) {     /* made with the pair */
-        aderr(a, a->at, "internal error: grad made no back function for a checkpointed loop");
-        return;
+    const char *fwd = pair_name(a, step, "fwd"), *made[2] = {"back", "tail"};
+    Node *fns[2];
+    for (int k = 0; k < 2; k++) {           /* made with the step's pair */
+        char buf[320];
+        snprintf(buf, sizeof buf, "%s'%s", ck->step, made[k]);
+        if (vm_findglobal(a->vm, buf) < 0) {
+            aderr(a, a->at, "internal error: grad made no %s function for a checkpointed loop", made[k]);
+            return;
+        }
+        fns[k] = name(a, arena_strdup(a->ar, buf, strlen(buf)));
     }
-    Node *args[5] = {tuple_of(a, &ck->v, 1), name(a, ck->adv), name(a, fwd), name(a, rev),
-                     name(a, arena_strdup(a->ar, back, strlen(back)))};
+    int nv = ck->v.n, nu = ck->u.n;
+    /* the read values' adjoints go in and come back with the loop's
+     * contributions added, in store-all's order */
+    Node *du = add(a, node(a, N_CALL), name(a, "%tuple"));
+    for (int m = 0; m < nu; m++)
+        add(a, du, names_has(&a->varied, ck->u.s[m]) ? call1(a, "%take", name(a, adj(a, ck->u.s[m]))) : num(a, 0));
+    Node *args[6] = {tuple_of(a, &ck->v, 1), name(a, ck->adv), name(a, fwd), fns[1], fns[0], du};
     const char *g = fresh(a, "$g", NULL);
     names_add(&a->vars, g);
-    add(a, out, set(a, g, call(a, "%ckpt_rev", 5, args)));
-    int nv = ck->v.n, nu = ck->u.n;
+    add(a, out, set(a, g, call(a, "%ckpt_rev", 6, args)));
     for (int j = 0; j < nv; j++) add(a, out, accumulate(a, ck->v.s[j], item(a, g, j)));
     for (int m = 0; m < nu; m++)
-        if (names_has(&a->varied, ck->u.s[m])) add(a, out, accumulate(a, ck->u.s[m], item(a, g, nv + m)));
+        if (names_has(&a->varied, ck->u.s[m])) add(a, out, set(a, adj(a, ck->u.s[m]), item(a, g, nv + m)));
     for (int j = 0; j < nv; j++) add(a, out, set(a, ck->v.s[j], item(a, g, nv + nu + j)));
     add(a, out, set(a, g, num(a, 0)));
 }
@@ -3132,20 +3140,87 @@ static int direct_seed(const Node *rb)
     return 0;
 }
 
-/* Step i run with its cache and reversed at once, into b: fwd's body
- * without its result, then rev's seeded with $d.., whose result becomes
- * $d.. again and adds to $du... When every push and pop is a statement of
- * those bodies the k-th pop takes the k-th push from the end, and the cache
- * is kept in locals instead of on the tape. */
-static void turn_block(Ad *a, Node *b, int nv, const Node *fwd, const Node *rev)
+/* Whether e names A only in accumulations, x without A: A = A + x,
+ * A[items] += x, and A = %mat(A, x) (A made an array of x's shape). */
+static int only_accumulates(const Node *e, const char *A)
+{
+    if (!e) return 1;
+    if (e->kind == N_NAME) return strcmp(e->str, A) != 0;
+    if (assigns_plain(e, A)) {
+        const Node *v = e->k[1];
+        if (is_call(v, "%mat") && v->n == 3 && v->k[1]->kind == N_NAME && !strcmp(v->k[1]->str, A))
+            return !mentions_count(v->k[2], A);
+        return v->kind == N_BINOP && v->op == BIN_ADD && v->k[0]->kind == N_NAME && !strcmp(v->k[0]->str, A) &&
+               !mentions_count(v->k[1], A);
+    }
+    if (e->kind == N_ASSIGN && e->op == BIN_ADD && e->k[0]->kind == N_INDEX && e->k[0]->k[0]->kind == N_NAME &&
+        !strcmp(e->k[0]->k[0]->str, A)) {
+        for (int i = 1; i < e->k[0]->n; i++)
+            if (mentions_count(e->k[0]->k[i], A)) return 0;
+        return !mentions_count(e->k[1], A);
+    }
+    for (int i = 0; i < e->n; i++)
+        if (!only_accumulates(e->k[i], A)) return 0;
+    return 1;
+}
+
+/* The read value m's adjoint in rev's body rb (its result's item), when
+ * rb only sets it to 0 first and then adds to it (itself, or through a
+ * checkpointed loop's runner): the turn adds straight
+ * into $du_m instead, in the order store-all adds (its gradient is then
+ * the same bit for bit). NULL otherwise. */
+static const char *direct_du(const Node *rb, int nv, int m)
+{
+    const Node *r = rb->n ? rb->k[rb->n - 1] : NULL;
+    if (!r || r->kind != N_RETURN || 1 + nv + m >= r->n || r->k[1 + nv + m]->kind != N_NAME) return NULL;
+    const char *A = r->k[1 + nv + m]->str, *g = NULL;
+    int added = 0;
+    for (int i = 0; i + 1 < rb->n; i++) {
+        const Node *s = rb->k[i];
+        if (is_zero_set(s) && !strcmp(s->k[0]->str, A)) {
+            if (added) return NULL;
+            continue;
+        }
+        /* a checkpointed loop inside the step takes A and hands it back
+         * with its own contributions added: g = %ckpt_rev(.., (.., %take(A),
+         * ..)); .. A = g[k] */
+        const Node *v = s->kind == N_ASSIGN && s->op < 0 && s->k[0]->kind == N_NAME ? s->k[1] : NULL;
+        if (v && is_call(v, "%ckpt_rev") && mentions_count(v, A)) {
+            const Node *du = v->k[v->n - 1];
+            int ok = is_call(du, "%tuple");
+            for (int j = 1; ok && j < v->n - 1; j++) ok = !mentions_count(v->k[j], A);
+            for (int j = 1; ok && j < du->n; j++)
+                ok = !mentions_count(du->k[j], A) ||
+                     (is_call(du->k[j], "%take") && du->k[j]->k[1]->kind == N_NAME && !strcmp(du->k[j]->k[1]->str, A));
+            if (!ok) return NULL;
+            g = s->k[0]->str;
+            added = 1;
+            continue;
+        }
+        if (assigns_plain(s, A) && g && s->k[1]->kind == N_INDEX && s->k[1]->k[0]->kind == N_NAME &&
+            !strcmp(s->k[1]->k[0]->str, g))
+            continue;
+        if (!only_accumulates(s, A)) return NULL;
+        added |= mentions_count(s, A) > 0;
+    }
+    return A;
+}
+
+/* Step i reversed into b, with (turn) or without (tail: its cache is on
+ * the tape) running it with its cache first: fwd's body without its
+ * result, then rev's seeded with $d.., whose result becomes $d.. again and
+ * adds to $du... When every push and pop is a statement of those bodies,
+ * a turn keeps the cache in locals instead of on the tape: the k-th pop
+ * takes the k-th push from the end. */
+static void turn_block(Ad *a, Node *b, int nv, int nu, const Node *fwd, const Node *rev, int turn)
 {
     int np = fwd->n - 1;
     const Node *fb = fwd->k[np], *rb = rev->k[1];
-    int npush = flat_cache(fb, "%push"), local = npush >= 0 && npush == flat_cache(rb, "%pop");
+    int npush = flat_cache(fb, "%push"), local = turn && npush >= 0 && npush == flat_cache(rb, "%pop");
     /* the same for the records of broadcasting sites: the k-th %site's
      * record, made at once (%siterec), goes straight to the name the k-th
      * %unsite from the end reads it into */
-    int nsite = flat_cache(fb, "%site"), sites = nsite > 0 && nsite == flat_cache(rb, "%unsite");
+    int nsite = flat_cache(fb, "%site"), sites = turn && nsite > 0 && nsite == flat_cache(rb, "%unsite");
     Names un = {0};
     for (int i = 0; sites && i < rb->n; i++)
         if (rb->k[i]->kind == N_ASSIGN && is_call(rb->k[i]->k[1], "%unsite")) names_add(&un, rb->k[i]->k[0]->str);
@@ -3153,7 +3228,7 @@ static void turn_block(Ad *a, Node *b, int nv, const Node *fwd, const Node *rev)
     Node *seed = nv > 1 ? add(a, node(a, N_CALL), name(a, "%tuple")) : NULL;
     for (int j = 0; j < nv; j++) seed = seed ? add(a, seed, name(a, dollar(a, "d", j))) : name(a, dollar(a, "d", j));
     int k = 0, ks = nsite;
-    for (int i = 0; i < fb->n; i++) {
+    for (int i = 0; turn && i < fb->n; i++) {
         const Node *s = fb->k[i];
         if (s->kind == N_RETURN || (s->kind == N_ASSIGN && s->k[0]->kind == N_NAME && !strcmp(s->k[0]->str, "$ret")))
             continue;
@@ -3167,10 +3242,16 @@ static void turn_block(Ad *a, Node *b, int nv, const Node *fwd, const Node *rev)
             add(a, b, copy(a, s));
         }
     }
+    const char *du[64] = {0};
+    for (int m = 0; m < nu && m < 64; m++) du[m] = direct_du(rb, nv, m);
     int direct = nv > 1 && direct_seed(rb);
     if (!direct) add(a, b, set(a, "$seed", seed));
     for (int i = 0; i < rb->n; i++) {
         const Node *s = rb->k[i];
+        int skip = 0;
+        for (int m = 0; m < nu && m < 64; m++)
+            skip |= du[m] && is_zero_set(s) && !strcmp(s->k[0]->str, du[m]);
+        if (skip) continue;
         if (direct && s->kind == N_ASSIGN && s->k[1]->kind == N_NAME && !strcmp(s->k[1]->str, "$seed")) {
             const Node *in = rb->k[i + 2]->k[1];     /* d'v = d'v + $dy[j] */
             for (int j = 0; j < in->n; j++) {
@@ -3186,11 +3267,16 @@ static void turn_block(Ad *a, Node *b, int nv, const Node *fwd, const Node *rev)
             continue;                       /* the record is there already */
         } else if (s->kind == N_RETURN) {        /* d'i, d'v.., d'u.. */
             for (int j = 1; j < s->n; j++) {
-                const char *d = dollar(a, j <= nv ? "d" : "du", j <= nv ? j - 1 : j - 1 - nv);
+                int m = j - 1 - nv;
+                const char *d = dollar(a, j <= nv ? "d" : "du", j <= nv ? j - 1 : m);
+                if (j > nv && m < 64 && du[m]) continue;   /* added already */
                 add(a, b, set(a, d, j <= nv ? copy(a, s->k[j]) : binop(a, BIN_ADD, name(a, d), copy(a, s->k[j]))));
             }
         } else {
-            add(a, b, copy(a, s));
+            Node *e = copy(a, s);
+            for (int m = 0; m < nu && m < 64; m++)
+                if (du[m]) rename_all(a, e, du[m], name(a, dollar(a, "du", m)));
+            add(a, b, e);
         }
     }
     free(un.s);
@@ -3222,6 +3308,27 @@ static void coalesce(Ad *a, Node *b, const char *d)
         if (assigns_plain(b->k[i], adj)) b->k[i]->k[0] = copy(a, dn);
         rename_all(a, b->k[i], adj, dn);
     }
+}
+
+/* fn step'tail($d.., $du..): the reverse of the step whose cache is on the
+ * tape (the loop's last, which the forward sweep ran taped), adding to the
+ * read values' adjoints $du.. as a turn does; returns ($d.., $du..). */
+static void tail_fn(Ad *a, const Ck *ck, const Node *fwd, const Node *rev)
+{
+    int nv = ck->v.n, nu = ck->u.n;
+    Node *fn = node(a, N_FN), *b = block(a), *r = node(a, N_RETURN);
+    char buf[320];
+    snprintf(buf, sizeof buf, "%s'tail", ck->step);
+    const char *key = arena_strdup(a->ar, buf, strlen(buf));
+    if (fn) fn->str = (char *)key;
+    for (int j = 0; j < nv; j++) add(a, fn, name(a, dollar(a, "d", j)));
+    for (int m = 0; m < nu; m++) add(a, fn, name(a, dollar(a, "du", m)));
+    turn_block(a, b, nv, nu, fwd, rev, 0);
+    for (int j = 0; j < nv; j++) add(a, r, name(a, dollar(a, "d", j)));
+    for (int m = 0; m < nu; m++) add(a, r, name(a, dollar(a, "du", m)));
+    add(a, b, r);
+    add(a, fn, b);
+    if (!a->nerrs) compile_fn(a, fn, key);
 }
 
 /* fn step'back($run, $k, $adv, $lo, $hi, v.., u.., $d.., $du..): the
@@ -3260,7 +3367,7 @@ static void back_fn(Ad *a, const Ck *ck, const Node *fwd, const Node *rev)
     }
     Node *turn = block(a);
     add(a, turn, set(a, fwd->k[0]->str, name(a, "$lo")));
-    turn_block(a, turn, nv, fwd, rev);
+    turn_block(a, turn, nv, nu, fwd, rev, 1);
     Names live = {0};           /* after a turn: its adjoints (the state is
                                    restored before it is read again) */
     for (int p = 5 + nv; p < fn->n; p++) names_add(&live, fn->k[p]->str);
@@ -3291,6 +3398,7 @@ static void back_fn(Ad *a, const Ck *ck, const Node *fwd, const Node *rev)
     add(a, b, r);
     add(a, fn, b);
     if (!a->nerrs) compile_fn(a, fn, key);
+    tail_fn(a, ck, fwd, rev);
 }
 
 /* The checkpointed loop whose step fn is, if any. */

@@ -36,7 +36,7 @@ typedef struct Sched {
 /* One run of a loop: the functions, the state and the counts. */
 typedef struct Run {
     Vm *vm;
-    const Value *adv, *fwd, *rev;   /* steps untaped; one taped; reversed */
+    const Value *adv, *fwd, *tail;  /* steps untaped; one taped; its reverse */
     Value u;               /* tuple of the read values */
     int64_t start;
     int nv;
@@ -347,26 +347,34 @@ done:
     return rc;
 }
 
-/* Reverse one step whose cache is on the tape: its adjoints g (the
- * index's, the state's, the read values') take the state's dv back one
- * step and add up the read ones' in du. */
+/* The result g of a tail or back function: ($d.., $du..) into dv, du. */
+static int take_state(Ctx *c, Value *g, Value *dv, Value *du, int nv, int nu)
+{
+    const Value *gv = g;
+    if (nv + nu > 1) {
+        if (g->t != T_TUPLE || g->u.tu->n != nv + nu) {
+            val_decref(c, g);
+            return ctx_err(c, "internal error: a checkpointed loop's adjoints");
+        }
+        gv = g->u.tu->v;
+    }
+    for (int k = 0; k < nv; k++) val_set(c, &dv[k], &gv[k]);
+    for (int k = 0; k < nu; k++) val_set(c, &du[k], &gv[nv + k]);
+    val_decref(c, g);
+    return 0;
+}
+
+/* Reverse one step whose cache is on the tape: the tail function takes
+ * the state's adjoints dv back one step and adds to the read values' du. */
 static int reverse_step(Run *r, Value *dv, Value *du)
 {
     Ctx *c = &r->vm->ctx;
-    int nu = r->u.u.tu->n, rc = 0;
-    Value arg = r->nv == 1 ? dv[0] : tuple_of(c, dv, r->nv), g;
-    if (r->nv > 1 && arg.t != T_TUPLE) return -1;
-    rc = vm_call(r->vm, r->rev, &arg, 1, &g);
-    if (r->nv > 1) val_decref(c, &arg);
-    if (rc) return -1;
-    if (g.t != T_TUPLE || g.u.tu->n != 1 + r->nv + nu) {
-        val_decref(c, &g);
-        return ctx_err(c, "internal error: a loop step's adjoints");
-    }
-    for (int k = 0; k < r->nv; k++) val_set(c, &dv[k], &g.u.tu->v[1 + k]);
-    for (int k = 0; k < nu && rc == 0; k++) rc = val_binary(c, BIN_ADD, &du[k], &du[k], &g.u.tu->v[1 + r->nv + k]);
-    val_decref(c, &g);
-    return rc;
+    int nv = r->nv, nu = r->u.u.tu->n;
+    Value *args = r->args, g;
+    memcpy(args, dv, (size_t)nv * sizeof *args);
+    memcpy(args + nv, du, (size_t)nu * sizeof *args);
+    if (vm_call(r->vm, r->tail, args, nv + nu, &g)) return -1;
+    return take_state(c, &g, dv, du, nv, nu);
 }
 
 /* The loop's line in the statistics. */
@@ -462,7 +470,7 @@ int ckpt_next(Vm *vm, const Value *run, Value *blk)
              * the call may move the stack: they are moved out and back */
             int nv = r->nv, nu = r->u.u.tu->n, rc;
             size_t off = (size_t)(blk - vm->stack);
-            Value *d = blk + 4 + nv + nu, *tmp = r->args;
+            Value *d = blk + 4 + nv + nu, *tmp = r->args + nv + nu;   /* reverse_step's are below */
             memcpy(tmp, d, (size_t)(nv + nu) * sizeof *d);
             for (int k = 0; k < nv + nu; k++) d[k] = val_nil();
             rc = reverse_step(r, tmp, tmp + nv);
@@ -522,7 +530,7 @@ int ckpt_reverse(Vm *vm, const Value *a, int nargs, Value *out)
     }
     sched = 1;
     for (int k = 0; k < nv; k++) val_set(c, &dv[k], &a[0].u.tu->v[k]);
-    for (int k = 0; k < nu; k++) du[k] = val_num(0);
+    for (int k = 0; k < nu; k++) val_set(c, &du[k], &a[5].u.tu->v[k]);
     Run r = {vm, &a[1], &a[2], &a[3], rec[R_U], (int64_t)rec[R_START].u.n, nv, NULL,
              rec[R_SLOTS].u.tu->v, (int64_t)rec[R_ADV].u.n, (int64_t)rec[R_TAPED].u.n, argbuf, &sc};
     /* offline, the forward ended running the last step: its cache is on the
@@ -537,17 +545,7 @@ int ckpt_reverse(Vm *vm, const Value *a, int nargs, Value *out)
     vm->ckrun[depth] = &r;
     int crc = vm_call(vm, &a[4], back_args(&r, depth, dv, du), 5 + 2 * nv + 2 * nu, &g);
     vm->ckrun[depth] = NULL;
-    if (crc) goto done;
-    const Value *gv = &g;
-    if (nv + nu > 1) {
-        if (g.t != T_TUPLE || g.u.tu->n != nv + nu) {
-            ctx_err(c, "internal error: a checkpointed loop's adjoints");
-            goto done;
-        }
-        gv = g.u.tu->v;
-    }
-    for (int k = 0; k < nv; k++) val_set(c, &dv[k], &gv[k]);
-    for (int k = 0; k < nu; k++) val_set(c, &du[k], &gv[nv + k]);
+    if (crc || take_state(c, &g, dv, du, nv, nu)) goto done;
     count_loop(c, rec, &r);
     Tuple *t = tup_new(c, 2 * nv + nu);
     if (!t) goto done;
