@@ -12,7 +12,13 @@
  * A `while` loop (its condition a function of the state) runs online: every
  * step of its forward sweep is taped, only the latest step's cache kept, and
  * snapshots placed as the online schedule (ro_step) says; its reverse
- * replays those placements and then follows ro_next. */
+ * replays those placements and then follows ro_next.
+ *
+ * The reverse is one call of the loop's back function (ad.c: back_fn),
+ * which holds the state in registers and runs the advances and turns
+ * inline; its OP_CKNEXT comes back here (ckpt_next) for the next action,
+ * doing the stores, restores and frees on those registers itself, so a
+ * reversed step costs no call and no tuple. */
 #include "checkpoint.h"
 
 #include <math.h>
