@@ -9,8 +9,8 @@
  * tape; the reverse sweep calls ckpt_reverse, which takes the record back,
  * reverses the last step and hands the rest of the schedule to the loop's
  * back function: at most s states stored, only one step's cache alive,
- * exactly t(n, s) untaped steps. Both run dial functions through vm_call, so they are VM
- * instructions (OP_CKPT), not intrinsics. */
+ * exactly t(n, s) untaped steps. Both run dial functions through vm_call,
+ * so they are VM instructions (OP_CKPT), not intrinsics. */
 #ifndef DIAL_CHECKPOINT_H
 #define DIAL_CHECKPOINT_H
 
