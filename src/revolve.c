@@ -80,6 +80,7 @@ int64_t rv_t(int64_t n, int64_t s)
 static int64_t advance_by(int64_t d, int64_t c)
 {
     if (c > d) c = d; /* more slots than steps change nothing */
+    if (c >= d - 1) return 1;   /* r = 1: a slot for every state left */
     int64_t r = rv_reps(d, c), range = rv_beta(c, r), b1, b2, b3, b4, b5;
     if (c >= 3 && r >= 2 && c < (1 << 20) && range < ((int64_t)1 << 40)) {
         /* the neighbours of beta(c, r) by exact steps of Pascal's

@@ -848,6 +848,12 @@ static int execute(Vm *vm, int depth0, Value *result)
             RB->t = T_NUM;
             RB->u.n = 0;
             setval(ctx, RA, v);
+            /* generated code tests the adjoint it took at once (if %nz):
+             * that JZERO runs here, without a dispatch of its own */
+            if (pc->op == OP_JZERO && pc->a == i->a) {
+                i = pc++;
+                if (RA->t == T_NUM && RA->u.n == 0) pc += i->u.sbx;
+            }
         } vmbreak;
         vmcase(OP_HOST) {
             Value out = val_nil();
