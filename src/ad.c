@@ -3035,16 +3035,30 @@ static int next_use(const Node *b, int from, const char *y, int *at)
     return 0;
 }
 
-/* Whether statement t may assign y (anywhere inside it). */
+/* Whether t stores into an element of y (anywhere inside). */
+static int stores_into(const Node *t, const char *y)
+{
+    if (!t) return 0;
+    if (t->kind == N_ASSIGN && t->k[0]->kind == N_INDEX) {
+        const Node *r = t->k[0];
+        while (r->kind == N_INDEX) r = r->k[0];
+        if (r->kind == N_NAME && !strcmp(r->str, y)) return 1;
+    }
+    for (int i = 0; i < t->n; i++)
+        if (stores_into(t->k[i], y)) return 1;
+    return 0;
+}
+
+/* Whether statement t may assign y or store into it. */
 static int collects(const Node *t, const char *y)
 {
+    if (stores_into(t, y)) return 1;
     Names vs = {0};
     collect_vars(&vs, t);
     int has = names_has(&vs, y);
     free(vs.s);
     return has;
 }
-
 /* Tidy the turn's statements b, whose names other than live's are read
  * nowhere after b: drop `y = 0` and pure values y = e that nothing reads
  * (an error one could raise, the forward sweep raised first),
