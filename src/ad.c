@@ -560,6 +560,8 @@ typedef struct Ck {
                               when its cache would exceed the AD budget */
     const char *cond;      /* a `while`'s condition as a function, or NULL */
     Names v, u;            /* lowered names of the carried and read variables */
+    uint64_t *dep;         /* per carried variable, the step's parameters its
+                              value after a step depends on (step_deps) */
 } Ck;
 
 /* The names body reads (rd) and assigns (wr); *jumps counts the break and
@@ -675,6 +677,96 @@ static Node *make_fn(Ad *a, const char *what, const char *const *first, const Na
     return add(a, fn, b);
 }
 
+/* What the names of a step function depend on: a mask of its parameters
+ * per name. */
+typedef struct Deps {
+    Names n;
+    uint64_t *m;
+} Deps;
+
+static uint64_t *dep_of(Deps *d, const char *name, int add)
+{
+    for (int i = 0; i < d->n.n; i++)
+        if (strcmp(d->n.s[i], name) == 0) return &d->m[i];
+    if (!add || !names_add(&d->n, name)) return NULL;
+    uint64_t *m = realloc(d->m, (size_t)d->n.n * sizeof *m);
+    if (!m) return NULL;
+    d->m = m;
+    m[d->n.n - 1] = 0;
+    return &m[d->n.n - 1];
+}
+
+static uint64_t dep_names(Deps *d, const Node *e)
+{
+    if (!e) return 0;
+    uint64_t *m = e->kind == N_NAME ? dep_of(d, e->str, 0) : NULL, r = m ? *m : 0;
+    for (int i = 0; i < e->n; i++) r |= dep_names(d, e->k[i]);
+    return r;
+}
+
+static int dep_add(Deps *d, const char *name, uint64_t m)
+{
+    uint64_t *t = dep_of(d, name, 1);
+    if (!t) return -1;
+    int changed = (*t | m) != *t;
+    *t |= m;
+    return changed;
+}
+
+/* One pass over e: every assigned name takes in what its value reads
+ * (an indexed store or x op= e keeps what x held); -1 out of memory. */
+static int dep_walk(Deps *d, const Node *e)
+{
+    int changed = 0, c;
+    if (!e) return 0;
+    if (e->kind == N_ASSIGN) {
+        const Node *t = e->k[0];
+        uint64_t m = dep_names(d, e->k[1]);
+        if (t->kind == N_INDEX || e->op >= 0) m |= dep_names(d, t);
+        while (t->kind == N_INDEX) t = t->k[0];
+        return t->kind == N_NAME ? dep_add(d, t->str, m) : 0;
+    }
+    if (e->kind == N_MASSIGN) {
+        uint64_t m = dep_names(d, e->k[e->n - 1]);
+        for (int i = 0; i + 1 < e->n; i++) {
+            if ((c = dep_add(d, e->k[i]->str, m)) < 0) return -1;
+            changed |= c;
+        }
+        return changed;
+    }
+    if (e->kind == N_FOR && e->str) {       /* the loop variable: its bounds */
+        if ((c = dep_add(d, e->str, dep_names(d, e->k[0]) | dep_names(d, e->k[1]))) < 0) return -1;
+        changed = c;
+    }
+    for (int i = 0; i < e->n; i++) {
+        if ((c = dep_walk(d, e->k[i])) < 0) return -1;
+        changed |= c;
+    }
+    return changed;
+}
+
+/* Per carried variable v_j of step fn(i, v.., u..), the parameters its
+ * value after the step depends on through data (as activity sees it: a
+ * branch's condition is no dependence): bit k for parameter k. All bits
+ * when there are more than 64 parameters or memory runs out. */
+static uint64_t *step_deps(const Node *fn, int nv)
+{
+    int np = fn->n - 1;
+    uint64_t *dep = malloc((size_t)(nv ? nv : 1) * sizeof *dep);
+    if (!dep) return NULL;
+    Deps d = {{0}, NULL};
+    int ok = np <= 64;
+    for (int k = 0; ok && k < np; k++) ok = dep_add(&d, fn->k[k]->str, (uint64_t)1 << k) >= 0;
+    for (int rc = ok ? 1 : -1; rc > 0;) rc = dep_walk(&d, fn->k[np]);
+    for (int j = 0; j < nv; j++) {
+        const uint64_t *m = ok ? dep_of(&d, fn->k[1 + j]->str, 0) : NULL;
+        dep[j] = m ? *m : ~(uint64_t)0;
+    }
+    free(d.n.s);
+    free(d.m);
+    return dep;
+}
+
 /* The loop s (a `for` or a `while`) rewritten over its step function
  * (compiled and registered here; for a `while`, its condition too), with
  * *ck describing it; NULL (and s stays as it is) when the body carries
@@ -756,6 +848,7 @@ static const Node *ckpt_loop(Ad *a, const Node *s, Ck **ckp, int quiet)
     ck->step = fn->str;
     ck->adv = adv->str;
     ck->cond = cond ? cond->str : NULL;
+    ck->dep = step_deps(fn, v.n);
     for (int i = 0; i < v.n; i++) names_add(&ck->v, lookup(a, v.s[i]));
     for (int i = 0; i < u.n; i++) names_add(&ck->u, lookup(a, u.s[i]));
     *ckp = ck;
@@ -1063,6 +1156,8 @@ static int needed_before(const Ad *a, const Node *s, const char *v)
 
 /* -- pass 2: activity ------------------------------------------------------ */
 
+static const Ck *ck_of_step(const Ad *a, const char *fn);
+
 static int activity(Ad *a, const Node *b)
 {
     int changed = 0;
@@ -1080,6 +1175,18 @@ static int activity(Ad *a, const Node *b)
         int nargs, v = 0;
         int kind = classify(a, s, &prim, &args, &nargs);
         const Node *val = s->k[1];
+        const Ck *ck = (kind == K_UNPACK || kind == K_CALL) && prim ? ck_of_step(a, prim) : NULL;
+        if (ck && ck->dep && nargs == 1 + ck->v.n + ck->u.n && nargs <= 64) {
+            /* a checkpointed loop's step: each carried variable depends on
+             * the parameters step_deps found */
+            for (int j = 0; j < ck->v.n; j++) {
+                int vj = 0;
+                for (int k = 0; k < nargs; k++) vj |= (ck->dep[j] >> k & 1) && varied_leaf(a, args[k]);
+                const char *t = kind == K_UNPACK ? s->k[j]->str : s->k[0]->str;
+                if (vj) changed |= names_add(&a->varied, t);
+            }
+            continue;
+        }
         if (kind == K_UNPACK) {            /* every target depends on every argument */
             for (int j = 0; j < nargs; j++) v |= varied_leaf(a, args[j]);
             for (int j = 0; v && j + 1 < s->n; j++) changed |= names_add(&a->varied, s->k[j]->str);
@@ -2898,6 +3005,7 @@ static void reset(Ad *a)
     for (int i = 0; i < a->nck; i++) {
         free(a->ck[i].v.s);
         free(a->ck[i].u.s);
+        free(a->ck[i].dep);
     }
     free(a->ck);
     a->ck = NULL;
