@@ -3275,6 +3275,8 @@ static int only_accumulates(const Node *e, const char *A)
         return v->kind == N_BINOP && v->op == BIN_ADD && v->k[0]->kind == N_NAME && !strcmp(v->k[0]->str, A) &&
                !mentions_count(v->k[1], A);
     }
+    if (is_call(e, "%addtake") && e->n == 3 && e->k[1]->kind == N_NAME && !strcmp(e->k[1]->str, A))
+        return !mentions_count(e->k[2], A);
     if (e->kind == N_ASSIGN && e->op == BIN_ADD && e->k[0]->kind == N_INDEX && e->k[0]->k[0]->kind == N_NAME &&
         !strcmp(e->k[0]->k[0]->str, A)) {
         for (int i = 1; i < e->k[0]->n; i++)
@@ -3291,21 +3293,37 @@ static int only_accumulates(const Node *e, const char *A)
  * checkpointed loop's runner): the turn adds straight
  * into $du_m instead, in the order store-all adds (its gradient is then
  * the same bit for bit). NULL otherwise. */
-static const char *direct_du(const Node *rb, int nv, int m)
+static int adds_only(const Node *b, int from, int to, const char *A, int top);
+
+/* An if, for or while: its blocks add only to A, the rest does not name
+ * it. */
+static int nested_adds_only(const Node *s, const char *A)
 {
-    const Node *r = rb->n ? rb->k[rb->n - 1] : NULL;
-    if (!r || r->kind != N_RETURN || 1 + nv + m >= r->n || r->k[1 + nv + m]->kind != N_NAME) return NULL;
-    const char *A = r->k[1 + nv + m]->str, *g = NULL;
+    for (int j = 0; j < s->n; j++) {
+        const Node *k = s->k[j];
+        if (!k) continue;
+        if (k->kind == N_BLOCK ? !adds_only(k, 0, k->n, A, 0)
+                               : k->kind == N_IF ? !nested_adds_only(k, A) : mentions_count(k, A) > 0)
+            return 0;
+    }
+    return 1;
+}
+
+/* Whether the statements b[from .. to) name A only to add to it: as
+ * only_accumulates, through blocks, and through a checkpointed loop inside
+ * that takes A and hands it back with its own contributions added
+ * (g = %ckpt_rev(.., (.., %take(A), ..)); .. A = g[k]); a zero setting of
+ * A only at the top (top) before any addition. */
+static int adds_only(const Node *b, int from, int to, const char *A, int top)
+{
+    const char *g = NULL;
     int added = 0;
-    for (int i = 0; i + 1 < rb->n; i++) {
-        const Node *s = rb->k[i];
+    for (int i = from; i < to; i++) {
+        const Node *s = b->k[i];
         if (is_zero_set(s) && !strcmp(s->k[0]->str, A)) {
-            if (added) return NULL;
+            if (!top || added) return 0;
             continue;
         }
-        /* a checkpointed loop inside the step takes A and hands it back
-         * with its own contributions added: g = %ckpt_rev(.., (.., %take(A),
-         * ..)); .. A = g[k] */
         const Node *v = s->kind == N_ASSIGN && s->op < 0 && s->k[0]->kind == N_NAME ? s->k[1] : NULL;
         if (v && is_call(v, "%ckpt_rev") && mentions_count(v, A)) {
             const Node *du = v->k[v->n - 1];
@@ -3314,7 +3332,7 @@ static const char *direct_du(const Node *rb, int nv, int m)
             for (int j = 1; ok && j < du->n; j++)
                 ok = !mentions_count(du->k[j], A) ||
                      (is_call(du->k[j], "%take") && du->k[j]->k[1]->kind == N_NAME && !strcmp(du->k[j]->k[1]->str, A));
-            if (!ok) return NULL;
+            if (!ok) return 0;
             g = s->k[0]->str;
             added = 1;
             continue;
@@ -3322,10 +3340,24 @@ static const char *direct_du(const Node *rb, int nv, int m)
         if (assigns_plain(s, A) && g && s->k[1]->kind == N_INDEX && s->k[1]->k[0]->kind == N_NAME &&
             !strcmp(s->k[1]->k[0]->str, g))
             continue;
-        if (!only_accumulates(s, A)) return NULL;
+        if (s->kind == N_BLOCK) {
+            if (!adds_only(s, 0, s->n, A, 0)) return 0;
+        } else if (s->kind == N_IF || s->kind == N_FOR || s->kind == N_WHILE) {
+            if (!nested_adds_only(s, A)) return 0;
+        } else if (!only_accumulates(s, A)) {
+            return 0;
+        }
         added |= mentions_count(s, A) > 0;
     }
-    return A;
+    return 1;
+}
+
+static const char *direct_du(const Node *rb, int nv, int m)
+{
+    const Node *r = rb->n ? rb->k[rb->n - 1] : NULL;
+    if (!r || r->kind != N_RETURN || 1 + nv + m >= r->n || r->k[1 + nv + m]->kind != N_NAME) return NULL;
+    const char *A = r->k[1 + nv + m]->str;
+    return adds_only(rb, 0, rb->n - 1, A, 1) ? A : NULL;
 }
 
 /* Step i reversed into b, with (turn) or without (tail: its cache is on
