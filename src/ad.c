@@ -560,6 +560,8 @@ typedef struct Ck {
                               when its cache would exceed the AD budget */
     const char *cond;      /* a `while`'s condition as a function, or NULL */
     Names v, u;            /* lowered names of the carried and read variables */
+    uint64_t *dep;         /* per carried variable, the step's parameters its
+                              value after a step depends on (step_deps) */
 } Ck;
 
 /* The names body reads (rd) and assigns (wr); *jumps counts the break and
@@ -675,6 +677,96 @@ static Node *make_fn(Ad *a, const char *what, const char *const *first, const Na
     return add(a, fn, b);
 }
 
+/* What the names of a step function depend on: a mask of its parameters
+ * per name. */
+typedef struct Deps {
+    Names n;
+    uint64_t *m;
+} Deps;
+
+static uint64_t *dep_of(Deps *d, const char *name, int add)
+{
+    for (int i = 0; i < d->n.n; i++)
+        if (strcmp(d->n.s[i], name) == 0) return &d->m[i];
+    if (!add || !names_add(&d->n, name)) return NULL;
+    uint64_t *m = realloc(d->m, (size_t)d->n.n * sizeof *m);
+    if (!m) return NULL;
+    d->m = m;
+    m[d->n.n - 1] = 0;
+    return &m[d->n.n - 1];
+}
+
+static uint64_t dep_names(Deps *d, const Node *e)
+{
+    if (!e) return 0;
+    uint64_t *m = e->kind == N_NAME ? dep_of(d, e->str, 0) : NULL, r = m ? *m : 0;
+    for (int i = 0; i < e->n; i++) r |= dep_names(d, e->k[i]);
+    return r;
+}
+
+static int dep_add(Deps *d, const char *name, uint64_t m)
+{
+    uint64_t *t = dep_of(d, name, 1);
+    if (!t) return -1;
+    int changed = (*t | m) != *t;
+    *t |= m;
+    return changed;
+}
+
+/* One pass over e: every assigned name takes in what its value reads
+ * (an indexed store or x op= e keeps what x held); -1 out of memory. */
+static int dep_walk(Deps *d, const Node *e)
+{
+    int changed = 0, c;
+    if (!e) return 0;
+    if (e->kind == N_ASSIGN) {
+        const Node *t = e->k[0];
+        uint64_t m = dep_names(d, e->k[1]);
+        if (t->kind == N_INDEX || e->op >= 0) m |= dep_names(d, t);
+        while (t->kind == N_INDEX) t = t->k[0];
+        return t->kind == N_NAME ? dep_add(d, t->str, m) : 0;
+    }
+    if (e->kind == N_MASSIGN) {
+        uint64_t m = dep_names(d, e->k[e->n - 1]);
+        for (int i = 0; i + 1 < e->n; i++) {
+            if ((c = dep_add(d, e->k[i]->str, m)) < 0) return -1;
+            changed |= c;
+        }
+        return changed;
+    }
+    if (e->kind == N_FOR && e->str) {       /* the loop variable: its bounds */
+        if ((c = dep_add(d, e->str, dep_names(d, e->k[0]) | dep_names(d, e->k[1]))) < 0) return -1;
+        changed = c;
+    }
+    for (int i = 0; i < e->n; i++) {
+        if ((c = dep_walk(d, e->k[i])) < 0) return -1;
+        changed |= c;
+    }
+    return changed;
+}
+
+/* Per carried variable v_j of step fn(i, v.., u..), the parameters its
+ * value after the step depends on through data (as activity sees it: a
+ * branch's condition is no dependence): bit k for parameter k. All bits
+ * when there are more than 64 parameters or memory runs out. */
+static uint64_t *step_deps(const Node *fn, int nv)
+{
+    int np = fn->n - 1;
+    uint64_t *dep = malloc((size_t)(nv ? nv : 1) * sizeof *dep);
+    if (!dep) return NULL;
+    Deps d = {{0}, NULL};
+    int ok = np <= 64;
+    for (int k = 0; ok && k < np; k++) ok = dep_add(&d, fn->k[k]->str, (uint64_t)1 << k) >= 0;
+    for (int rc = ok ? 1 : -1; rc > 0;) rc = dep_walk(&d, fn->k[np]);
+    for (int j = 0; j < nv; j++) {
+        const uint64_t *m = ok ? dep_of(&d, fn->k[1 + j]->str, 0) : NULL;
+        dep[j] = m ? *m : ~(uint64_t)0;
+    }
+    free(d.n.s);
+    free(d.m);
+    return dep;
+}
+
 /* The loop s (a `for` or a `while`) rewritten over its step function
  * (compiled and registered here; for a `while`, its condition too), with
  * *ck describing it; NULL (and s stays as it is) when the body carries
@@ -756,6 +848,7 @@ static const Node *ckpt_loop(Ad *a, const Node *s, Ck **ckp, int quiet)
     ck->step = fn->str;
     ck->adv = adv->str;
     ck->cond = cond ? cond->str : NULL;
+    ck->dep = step_deps(fn, v.n);
     for (int i = 0; i < v.n; i++) names_add(&ck->v, lookup(a, v.s[i]));
     for (int i = 0; i < u.n; i++) names_add(&ck->u, lookup(a, u.s[i]));
     *ckp = ck;
@@ -1063,6 +1156,8 @@ static int needed_before(const Ad *a, const Node *s, const char *v)
 
 /* -- pass 2: activity ------------------------------------------------------ */
 
+static const Ck *ck_of_step(const Ad *a, const char *fn);
+
 static int activity(Ad *a, const Node *b)
 {
     int changed = 0;
@@ -1080,6 +1175,18 @@ static int activity(Ad *a, const Node *b)
         int nargs, v = 0;
         int kind = classify(a, s, &prim, &args, &nargs);
         const Node *val = s->k[1];
+        const Ck *ck = (kind == K_UNPACK || kind == K_CALL) && prim ? ck_of_step(a, prim) : NULL;
+        if (ck && ck->dep && nargs == 1 + ck->v.n + ck->u.n && nargs <= 64) {
+            /* a checkpointed loop's step: each carried variable depends on
+             * the parameters step_deps found */
+            for (int j = 0; j < ck->v.n; j++) {
+                int vj = 0;
+                for (int k = 0; k < nargs; k++) vj |= (ck->dep[j] >> k & 1) && varied_leaf(a, args[k]);
+                const char *t = kind == K_UNPACK ? s->k[j]->str : s->k[0]->str;
+                if (vj) changed |= names_add(&a->varied, t);
+            }
+            continue;
+        }
         if (kind == K_UNPACK) {            /* every target depends on every argument */
             for (int j = 0; j < nargs; j++) v |= varied_leaf(a, args[j]);
             for (int j = 0; v && j + 1 < s->n; j++) changed |= names_add(&a->varied, s->k[j]->str);
@@ -1638,62 +1745,48 @@ static void ckpt_fwd(Ad *a, Node *out, const Node *s, const Ck *ck)
 /* The reverse of a checkpointed loop: the runner reverses every step and
  * hands back the carried variables' adjoints, the read ones' and the
  * carried variables' values before the loop. */
-/* fn step'turn(i, d.., v.., u..) { step'fwd(i, v.., u..); return
- * step'rev(d..) }: a step run with its cache and reversed at once, in one
- * call from the runner. NULL when it cannot be made. */
-static const char *turn_fn(Ad *a, const Ck *ck, const char *fwd, const char *rev)
-{
-    int nv = ck->v.n, nu = ck->u.n;
-    Arena *keep = a->ar;
-    a->ar = *a->keep;
-    Node *fn = node(a, N_FN), *b = block(a), *cf = call(a, fwd, 0, NULL), *cr = call(a, rev, 0, NULL);
-    Node *d = cr;
-    if (nv > 1) {
-        d = add(a, node(a, N_CALL), name(a, "%tuple"));
-        add(a, cr, d);
-    }
-    char buf[320];
-    snprintf(buf, sizeof buf, "%s'turn", ck->step);
-    if (fn) fn->str = arena_strdup(a->ar, buf, strlen(buf));
-    add(a, fn, name(a, "$i"));
-    add(a, cf, name(a, "$i"));
-    for (int pass = 0; pass < 3; pass++)
-        for (int j = 0; j < (pass == 2 ? nu : nv); j++) {
-            snprintf(buf, sizeof buf, "$%c%d", "dvu"[pass], j);
-            const char *p = arena_strdup(a->ar, buf, strlen(buf));
-            add(a, fn, name(a, p));
-            add(a, pass ? cf : d, name(a, p));
-        }
-    add(a, b, set(a, "$r", cf));
-    add(a, b, add(a, node(a, N_RETURN), cr));
-    add(a, fn, b);
-    a->ar = keep;
-    return fn && !a->nerrs && !define(a, fn) ? fn->str : NULL;
-}
-
 static void ckpt_rev(Ad *a, Node *out, const Ck *ck)
 {
     const Node *step = vm_fnast(a->vm, ck->step);
-    const char *fwd = pair_name(a, step, "fwd"), *rev = pair_name(a, step, "rev");
-    const char *turn = turn_fn(a, ck, fwd, rev);
-    if (!turn) return;
-    Node *args[5] = {tuple_of(a, &ck->v, 1), name(a, ck->adv), name(a, fwd), name(a, rev), name(a, turn)};
+    const char *fwd = pair_name(a, step, "fwd"), *made[2] = {"back", "tail"};
+    Node *fns[2];
+    for (int k = 0; k < 2; k++) {           /* made with the step's pair */
+        char buf[320];
+        snprintf(buf, sizeof buf, "%s'%s", ck->step, made[k]);
+        if (vm_findglobal(a->vm, buf) < 0) {
+            aderr(a, a->at, "internal error: grad made no %s function for a checkpointed loop", made[k]);
+            return;
+        }
+        fns[k] = name(a, arena_strdup(a->ar, buf, strlen(buf)));
+    }
+    int nv = ck->v.n, nu = ck->u.n;
+    /* the read values' adjoints go in and come back with the loop's
+     * contributions added, in store-all's order */
+    Node *du = add(a, node(a, N_CALL), name(a, "%tuple"));
+    for (int m = 0; m < nu; m++)
+        add(a, du, names_has(&a->varied, ck->u.s[m]) ? call1(a, "%take", name(a, adj(a, ck->u.s[m]))) : num(a, 0));
+    Node *args[6] = {tuple_of(a, &ck->v, 1), name(a, ck->adv), name(a, fwd), fns[1], fns[0], du};
     const char *g = fresh(a, "$g", NULL);
     names_add(&a->vars, g);
-    add(a, out, set(a, g, call(a, "%ckpt_rev", 5, args)));
-    int nv = ck->v.n, nu = ck->u.n;
+    add(a, out, set(a, g, call(a, "%ckpt_rev", 6, args)));
     for (int j = 0; j < nv; j++) add(a, out, accumulate(a, ck->v.s[j], item(a, g, j)));
     for (int m = 0; m < nu; m++)
-        if (names_has(&a->varied, ck->u.s[m])) add(a, out, accumulate(a, ck->u.s[m], item(a, g, nv + m)));
+        if (names_has(&a->varied, ck->u.s[m])) add(a, out, set(a, adj(a, ck->u.s[m]), item(a, g, nv + m)));
     for (int j = 0; j < nv; j++) add(a, out, set(a, ck->v.s[j], item(a, g, nv + nu + j)));
     add(a, out, set(a, g, num(a, 0)));
 }
 
-static int count_pushes(const Node *e)
+static int is_call(const Node *e, const char *f)
+{
+    return e && e->kind == N_CALL && e->k[0]->kind == N_NAME && strcmp(e->k[0]->str, f) == 0;
+}
+
+/* The calls of f in e. */
+static int count_calls(const Node *e, const char *f)
 {
     if (!e) return 0;
-    int n = e->kind == N_CALL && e->k[0]->kind == N_NAME && strcmp(e->k[0]->str, "%push") == 0;
-    for (int i = 0; i < e->n; i++) n += count_pushes(e->k[i]);
+    int n = is_call(e, f);
+    for (int i = 0; i < e->n; i++) n += count_calls(e->k[i], f);
     return n;
 }
 
@@ -1706,7 +1799,7 @@ static void ckpt_auto_fwd(Ad *a, Node *out, const Node *s, const Ck *ck, Node *a
 {
     const char *flag = fresh(a, "$auto", NULL);
     names_add(&a->vars, flag);
-    Node *args[4] = {copy(a, s->k[0]), copy(a, s->k[1]), tuple_of(a, &ck->v, 0), num(a, count_pushes(all))};
+    Node *args[4] = {copy(a, s->k[0]), copy(a, s->k[1]), tuple_of(a, &ck->v, 0), num(a, count_calls(all, "%push"))};
     add(a, out, set(a, flag, call(a, "%ckpt_auto", 4, args)));
     Node *cb = block(a);
     ckpt_fwd(a, cb, s, ck);
@@ -2912,6 +3005,7 @@ static void reset(Ad *a)
     for (int i = 0; i < a->nck; i++) {
         free(a->ck[i].v.s);
         free(a->ck[i].u.s);
+        free(a->ck[i].dep);
     }
     free(a->ck);
     a->ck = NULL;
@@ -3008,6 +3102,435 @@ static Proto *compile_fn(Ad *a, Node *f, const char *global)
     return p;
 }
 
+/* The cache statements of body (%push(e), or x = %pop()) when each is a
+ * statement of the body itself, so runs once; -1 when some are nested. */
+static int flat_cache(const Node *body, const char *op)
+{
+    int top = 0;
+    for (int i = 0; i < body->n; i++) {
+        const Node *s = body->k[i];
+        top += s->kind == N_EXPR ? is_call(s->k[0], op) : s->kind == N_ASSIGN && s->op < 0 && is_call(s->k[1], op);
+    }
+    return top == count_calls(body, op) ? top : -1;
+}
+
+static int is_zero_set(const Node *s)
+{
+    return s->kind == N_ASSIGN && s->op < 0 && s->k[0]->kind == N_NAME && s->k[1]->kind == N_NUM &&
+           s->k[1]->num == 0;
+}
+
+static int assigns_plain(const Node *t, const char *y)
+{
+    return t->kind == N_ASSIGN && t->op < 0 && t->k[0]->kind == N_NAME && strcmp(t->k[0]->str, y) == 0;
+}
+
+/* The next statement of b from `from` on that names y: *at, and 2 if it
+ * reads y, 1 if it only assigns it; 0 if none does. */
+static int next_use(const Node *b, int from, const char *y, int *at)
+{
+    for (int j = from; j < b->n; j++) {
+        const Node *t = b->k[j];
+        if (assigns_plain(t, y)) {
+            *at = j;
+            return mentions_count(t->k[1], y) ? 2 : 1;
+        }
+        if (mentions_count(t, y)) {
+            *at = j;
+            return 2;
+        }
+    }
+    return 0;
+}
+
+/* Whether t stores into an element of y (anywhere inside). */
+static int stores_into(const Node *t, const char *y)
+{
+    if (!t) return 0;
+    if (t->kind == N_ASSIGN && t->k[0]->kind == N_INDEX) {
+        const Node *r = t->k[0];
+        while (r->kind == N_INDEX) r = r->k[0];
+        if (r->kind == N_NAME && !strcmp(r->str, y)) return 1;
+    }
+    for (int i = 0; i < t->n; i++)
+        if (stores_into(t->k[i], y)) return 1;
+    return 0;
+}
+
+/* Whether statement t may assign y or store into it. */
+static int collects(const Node *t, const char *y)
+{
+    if (stores_into(t, y)) return 1;
+    Names vs = {0};
+    collect_vars(&vs, t);
+    int has = names_has(&vs, y);
+    free(vs.s);
+    return has;
+}
+/* Tidy the turn's statements b, whose names other than live's are read
+ * nowhere after b: drop `y = 0` and pure values y = e that nothing reads
+ * (an error one could raise, the forward sweep raised first),
+ * and a copy back y = z after z = y with neither assigned between; a
+ * first accumulation into a zero becomes an assignment (y = y + e: y = e;
+ * %addtake(y, z): y = %take(z)); A = %take(B) then C = %take(A), A dead
+ * after: C = %take(B). Whether it dropped any. */
+static int tidy(Ad *a, Node *b, const Names *live)
+{
+    int n0 = b->n;
+    if (b->n > 1000) return 0;      /* quadratic: a step function is short */
+    for (int i = 0; i < b->n; i++) {
+        Node *s = b->k[i];
+        if (s->kind != N_ASSIGN || s->op >= 0 || s->k[0]->kind != N_NAME) continue;
+        const char *y = s->k[0]->str;
+        int zero = is_zero_set(s), copy = s->k[1]->kind == N_NAME, j = 0, j2 = 0;
+        int out = names_has(live, y), use = next_use(b, i + 1, y, &j);
+        if (zero && use == 2) {
+            Node *t = b->k[j];
+            if (assigns_plain(t, y) && t->k[1]->kind == N_BINOP && t->k[1]->op == BIN_ADD &&
+                t->k[1]->k[0]->kind == N_NAME && !strcmp(t->k[1]->k[0]->str, y) && !mentions_count(t->k[1]->k[1], y)) {
+                t->k[1] = t->k[1]->k[1];
+                use = 1;
+            } else if (t->kind == N_EXPR && is_call(t->k[0], "%addtake") && t->k[0]->n == 3 &&
+                       t->k[0]->k[1]->kind == N_NAME && !strcmp(t->k[0]->k[1]->str, y) &&
+                       !mentions_count(t->k[0]->k[2], y)) {
+                b->k[j] = set(a, y, call1(a, "%take", t->k[0]->k[2]));
+                use = 1;
+            }
+        }
+        int back = 0;                   /* y = z after z = y */
+        for (int p = i - 1; copy && p >= 0 && !back; p--) {
+            const Node *t = b->k[p];
+            if (assigns_plain(t, s->k[1]->str) && t->k[1]->kind == N_NAME && !strcmp(t->k[1]->str, y)) back = 1;
+            else if (collects(t, y) || collects(t, s->k[1]->str)) break;
+        }
+        if (back || (pure(a, s->k[1]) && (use == 1 || (use == 0 && (zero || !out))))) {
+            drop(b, i--);
+            continue;
+        }
+        /* A = %take(B); .. C = %take(A): B unnamed in between, A dead after */
+        if (use == 2 && is_call(s->k[1], "%take") && s->k[1]->n == 2 && s->k[1]->k[1]->kind == N_NAME && !out) {
+            Node *t = b->k[j];
+            const char *bn = s->k[1]->k[1]->str;
+            int clean = t->kind == N_ASSIGN && t->op < 0 && t->k[0]->kind == N_NAME && is_call(t->k[1], "%take") &&
+                        t->k[1]->n == 2 && t->k[1]->k[1]->kind == N_NAME && !strcmp(t->k[1]->k[1]->str, y);
+            for (int k = i + 1; k < j && clean; k++) clean = !mentions_count(b->k[k], bn);
+            if (clean && next_use(b, j + 1, y, &j2) != 2) {
+                t->k[1]->k[1] = name(a, bn);
+                drop(b, i--);
+            }
+        }
+    }
+    return b->n < n0;
+}
+
+static const char *dollar(Ad *a, const char *what, int j)
+{
+    char buf[32];
+    snprintf(buf, sizeof buf, "$%s%d", what, j);
+    return arena_strdup(a->ar, buf, strlen(buf));
+}
+
+/* Whether rev takes its seed, the tuple of the state's adjoints, as
+ *     d'$ret = $seed; $dy = %take(d'$ret); if %nz($dy) { d'v = d'v + $dy[j] .. }
+ * so that the turn can add each $d_j to d'v straight away. */
+static int direct_seed(const Node *rb)
+{
+    for (int i = 0; i + 2 < rb->n; i++) {
+        const Node *s = rb->k[i], *t = rb->k[i + 1], *u = rb->k[i + 2];
+        if (!(s->kind == N_ASSIGN && s->k[1]->kind == N_NAME && !strcmp(s->k[1]->str, "$seed"))) continue;
+        if (!(t->kind == N_ASSIGN && t->op < 0 && t->k[0]->kind == N_NAME && is_call(t->k[1], "%take") &&
+              t->k[1]->k[1]->kind == N_NAME && !strcmp(t->k[1]->k[1]->str, s->k[0]->str)))
+            return 0;
+        const char *dy = t->k[0]->str;
+        if (u->kind != N_IF || u->n < 2 || (u->n > 2 && u->k[2]) || !is_call(u->k[0], "%nz") ||
+            u->k[0]->k[1]->kind != N_NAME || strcmp(u->k[0]->k[1]->str, dy) != 0)
+            return 0;
+        const Node *in = u->k[1];
+        for (int j = 0; j < in->n; j++) {
+            const Node *e = in->k[j], *v = e->kind == N_ASSIGN && e->op < 0 ? e->k[1] : NULL;
+            if (!v || e->k[0]->kind != N_NAME || v->kind != N_BINOP || v->op != BIN_ADD ||
+                v->k[0]->kind != N_NAME || strcmp(v->k[0]->str, e->k[0]->str) != 0 || v->k[1]->kind != N_INDEX ||
+                v->k[1]->n != 2 || v->k[1]->k[0]->kind != N_NAME || strcmp(v->k[1]->k[0]->str, dy) != 0 ||
+                v->k[1]->k[1]->kind != N_NUM)
+                return 0;
+        }
+        /* $dy is read nowhere else */
+        for (int k = i + 3; k < rb->n; k++)
+            if (mentions_count(rb->k[k], dy)) return 0;
+        return 1;
+    }
+    return 0;
+}
+
+/* Whether e names A only in accumulations, x without A: A = A + x,
+ * A[items] += x, and A = %mat(A, x) (A made an array of x's shape). */
+static int only_accumulates(const Node *e, const char *A)
+{
+    if (!e) return 1;
+    if (e->kind == N_NAME) return strcmp(e->str, A) != 0;
+    if (assigns_plain(e, A)) {
+        const Node *v = e->k[1];
+        if (is_call(v, "%mat") && v->n == 3 && v->k[1]->kind == N_NAME && !strcmp(v->k[1]->str, A))
+            return !mentions_count(v->k[2], A);
+        return v->kind == N_BINOP && v->op == BIN_ADD && v->k[0]->kind == N_NAME && !strcmp(v->k[0]->str, A) &&
+               !mentions_count(v->k[1], A);
+    }
+    if (e->kind == N_ASSIGN && e->op == BIN_ADD && e->k[0]->kind == N_INDEX && e->k[0]->k[0]->kind == N_NAME &&
+        !strcmp(e->k[0]->k[0]->str, A)) {
+        for (int i = 1; i < e->k[0]->n; i++)
+            if (mentions_count(e->k[0]->k[i], A)) return 0;
+        return !mentions_count(e->k[1], A);
+    }
+    for (int i = 0; i < e->n; i++)
+        if (!only_accumulates(e->k[i], A)) return 0;
+    return 1;
+}
+
+/* The read value m's adjoint in rev's body rb (its result's item), when
+ * rb only sets it to 0 first and then adds to it (itself, or through a
+ * checkpointed loop's runner): the turn adds straight
+ * into $du_m instead, in the order store-all adds (its gradient is then
+ * the same bit for bit). NULL otherwise. */
+static const char *direct_du(const Node *rb, int nv, int m)
+{
+    const Node *r = rb->n ? rb->k[rb->n - 1] : NULL;
+    if (!r || r->kind != N_RETURN || 1 + nv + m >= r->n || r->k[1 + nv + m]->kind != N_NAME) return NULL;
+    const char *A = r->k[1 + nv + m]->str, *g = NULL;
+    int added = 0;
+    for (int i = 0; i + 1 < rb->n; i++) {
+        const Node *s = rb->k[i];
+        if (is_zero_set(s) && !strcmp(s->k[0]->str, A)) {
+            if (added) return NULL;
+            continue;
+        }
+        /* a checkpointed loop inside the step takes A and hands it back
+         * with its own contributions added: g = %ckpt_rev(.., (.., %take(A),
+         * ..)); .. A = g[k] */
+        const Node *v = s->kind == N_ASSIGN && s->op < 0 && s->k[0]->kind == N_NAME ? s->k[1] : NULL;
+        if (v && is_call(v, "%ckpt_rev") && mentions_count(v, A)) {
+            const Node *du = v->k[v->n - 1];
+            int ok = is_call(du, "%tuple");
+            for (int j = 1; ok && j < v->n - 1; j++) ok = !mentions_count(v->k[j], A);
+            for (int j = 1; ok && j < du->n; j++)
+                ok = !mentions_count(du->k[j], A) ||
+                     (is_call(du->k[j], "%take") && du->k[j]->k[1]->kind == N_NAME && !strcmp(du->k[j]->k[1]->str, A));
+            if (!ok) return NULL;
+            g = s->k[0]->str;
+            added = 1;
+            continue;
+        }
+        if (assigns_plain(s, A) && g && s->k[1]->kind == N_INDEX && s->k[1]->k[0]->kind == N_NAME &&
+            !strcmp(s->k[1]->k[0]->str, g))
+            continue;
+        if (!only_accumulates(s, A)) return NULL;
+        added |= mentions_count(s, A) > 0;
+    }
+    return A;
+}
+
+/* Step i reversed into b, with (turn) or without (tail: its cache is on
+ * the tape) running it with its cache first: fwd's body without its
+ * result, then rev's seeded with $d.., whose result becomes $d.. again and
+ * adds to $du... When every push and pop is a statement of those bodies,
+ * a turn keeps the cache in locals instead of on the tape: the k-th pop
+ * takes the k-th push from the end. */
+static void turn_block(Ad *a, Node *b, int nv, int nu, const Node *fwd, const Node *rev, int turn)
+{
+    int np = fwd->n - 1;
+    const Node *fb = fwd->k[np], *rb = rev->k[1];
+    int npush = flat_cache(fb, "%push"), local = turn && npush >= 0 && npush == flat_cache(rb, "%pop");
+    /* the same for the records of broadcasting sites: the k-th %site's
+     * record, made at once (%siterec), goes straight to the name the k-th
+     * %unsite from the end reads it into */
+    int nsite = flat_cache(fb, "%site"), sites = turn && nsite > 0 && nsite == flat_cache(rb, "%unsite");
+    Names un = {0};
+    for (int i = 0; sites && i < rb->n; i++)
+        if (rb->k[i]->kind == N_ASSIGN && is_call(rb->k[i]->k[1], "%unsite")) names_add(&un, rb->k[i]->k[0]->str);
+    sites = sites && un.n == nsite;     /* each read into a name of its own */
+    Node *seed = nv > 1 ? add(a, node(a, N_CALL), name(a, "%tuple")) : NULL;
+    for (int j = 0; j < nv; j++) seed = seed ? add(a, seed, name(a, dollar(a, "d", j))) : name(a, dollar(a, "d", j));
+    int k = 0, ks = nsite;
+    for (int i = 0; turn && i < fb->n; i++) {
+        const Node *s = fb->k[i];
+        if (s->kind == N_RETURN || (s->kind == N_ASSIGN && s->k[0]->kind == N_NAME && !strcmp(s->k[0]->str, "$ret")))
+            continue;
+        if (local && s->kind == N_EXPR && is_call(s->k[0], "%push")) {
+            add(a, b, set(a, dollar(a, "c", k++), copy(a, s->k[0]->k[1])));
+        } else if (sites && s->kind == N_EXPR && is_call(s->k[0], "%site")) {
+            Node *r = copy(a, s->k[0]);
+            r->k[0] = name(a, "%siterec");
+            add(a, b, set(a, un.s[--ks], r));
+        } else {
+            add(a, b, copy(a, s));
+        }
+    }
+    const char *du[64] = {0};
+    for (int m = 0; m < nu && m < 64; m++) du[m] = direct_du(rb, nv, m);
+    int direct = nv > 1 && direct_seed(rb);
+    if (!direct) add(a, b, set(a, "$seed", seed));
+    for (int i = 0; i < rb->n; i++) {
+        const Node *s = rb->k[i];
+        int skip = 0;
+        for (int m = 0; m < nu && m < 64; m++)
+            skip |= du[m] && is_zero_set(s) && !strcmp(s->k[0]->str, du[m]);
+        if (skip) continue;
+        if (direct && s->kind == N_ASSIGN && s->k[1]->kind == N_NAME && !strcmp(s->k[1]->str, "$seed")) {
+            const Node *in = rb->k[i + 2]->k[1];     /* d'v = d'v + $dy[j] */
+            for (int j = 0; j < in->n; j++) {
+                Node *e = copy(a, in->k[j]);
+                e->k[1]->k[1] = name(a, dollar(a, "d", (int)in->k[j]->k[1]->k[1]->k[1]->num));
+                add(a, b, e);
+            }
+            i += 2;
+        } else if (local && s->kind == N_ASSIGN && is_call(s->k[1], "%pop")) {
+            add(a, b, assign(a, copy(a, s->k[0]), name(a, dollar(a, "c", --k))));
+        } else if (sites && s->kind == N_ASSIGN && s->k[0]->kind == N_NAME && names_has(&un, s->k[0]->str) &&
+                   (is_call(s->k[1], "%unsite") || is_zero_set(s))) {
+            continue;                       /* the record is there already */
+        } else if (s->kind == N_RETURN) {        /* d'i, d'v.., d'u.. */
+            for (int j = 1; j < s->n; j++) {
+                int m = j - 1 - nv;
+                const char *d = dollar(a, j <= nv ? "d" : "du", j <= nv ? j - 1 : m);
+                if (j > nv && m < 64 && du[m]) continue;   /* added already */
+                add(a, b, set(a, d, j <= nv ? copy(a, s->k[j]) : binop(a, BIN_ADD, name(a, d), copy(a, s->k[j]))));
+            }
+        } else {
+            Node *e = copy(a, s);
+            for (int m = 0; m < nu && m < 64; m++)
+                if (du[m]) rename_all(a, e, du[m], name(a, dollar(a, "du", m)));
+            add(a, b, e);
+        }
+    }
+    free(un.s);
+}
+
+/* Turn statements A = d .. d = A, d unnamed in between and A not before:
+ * the adjoint A accumulates in d itself. */
+static void coalesce(Ad *a, Node *b, const char *d)
+{
+    int first = -1, last = -1;
+    for (int i = 0; i < b->n; i++)
+        if (mentions_count(b->k[i], d) || assigns_plain(b->k[i], d)) {
+            if (first < 0) first = i;
+            last = i;
+        }
+    if (first < 0 || last <= first) return;
+    const Node *s = b->k[first], *t = b->k[last];
+    if (s->kind != N_ASSIGN || s->op >= 0 || s->k[0]->kind != N_NAME || s->k[1]->kind != N_NAME ||
+        strcmp(s->k[1]->str, d) != 0 || !assigns_plain(t, d) || t->k[1]->kind != N_NAME ||
+        strcmp(t->k[1]->str, s->k[0]->str) != 0)
+        return;
+    const char *adj = s->k[0]->str;
+    for (int i = 0; i < b->n; i++)
+        if ((i < first || i > last) && (mentions_count(b->k[i], adj) || assigns_plain(b->k[i], adj))) return;
+    drop(b, last);
+    drop(b, first);
+    Node *dn = name(a, d);
+    for (int i = first; i < last - 1; i++) {
+        if (assigns_plain(b->k[i], adj)) b->k[i]->k[0] = copy(a, dn);
+        rename_all(a, b->k[i], adj, dn);
+    }
+}
+
+/* fn step'tail($d.., $du..): the reverse of the step whose cache is on the
+ * tape (the loop's last, which the forward sweep ran taped), adding to the
+ * read values' adjoints $du.. as a turn does; returns ($d.., $du..). */
+static void tail_fn(Ad *a, const Ck *ck, const Node *fwd, const Node *rev)
+{
+    int nv = ck->v.n, nu = ck->u.n;
+    Node *fn = node(a, N_FN), *b = block(a), *r = node(a, N_RETURN);
+    char buf[320];
+    snprintf(buf, sizeof buf, "%s'tail", ck->step);
+    const char *key = arena_strdup(a->ar, buf, strlen(buf));
+    if (fn) fn->str = (char *)key;
+    for (int j = 0; j < nv; j++) add(a, fn, name(a, dollar(a, "d", j)));
+    for (int m = 0; m < nu; m++) add(a, fn, name(a, dollar(a, "du", m)));
+    turn_block(a, b, nv, nu, fwd, rev, 0);
+    for (int j = 0; j < nv; j++) add(a, r, name(a, dollar(a, "d", j)));
+    for (int m = 0; m < nu; m++) add(a, r, name(a, dollar(a, "du", m)));
+    add(a, b, r);
+    add(a, fn, b);
+    if (!a->nerrs) compile_fn(a, fn, key);
+}
+
+/* fn step'back($run, $k, $adv, $lo, $hi, v.., u.., $d.., $du..): the
+ * reverse of a checkpointed loop after its last step, in one call from the
+ * runner: OP_CKNEXT (%ck_next) runs the schedule's stores and restores on
+ * the state v.. and hands back each advance ($adv = 1: steps $lo .. $hi-1,
+ * a copy of the advance function's loop) and each turn ($adv = 0: step
+ * $lo, see turn_block) until the end ($k = 0). Returns ($d.., $du..): the
+ * state's adjoints before the loop and the read values'. */
+static void back_fn(Ad *a, const Ck *ck, const Node *fwd, const Node *rev)
+{
+    int np = fwd->n - 1, nv = ck->v.n, nu = ck->u.n;
+    const Node *adv = vm_fnast(a->vm, ck->adv);
+    if (!adv || np != 1 + nv + nu) {
+        aderr(a, a->at, "internal error: a checkpointed loop's functions");
+        return;
+    }
+    Node *fn = node(a, N_FN), *b = block(a), *next = add(a, node(a, N_CALL), name(a, "%ck_next"));
+    char buf[320];
+    snprintf(buf, sizeof buf, "%s'back", ck->step);
+    const char *key = arena_strdup(a->ar, buf, strlen(buf)), *head[5] = {"$run", "$k", "$adv", "$lo", "$hi"};
+    if (fn) fn->str = (char *)key;
+    for (int j = 0; j < 5; j++) {
+        add(a, fn, name(a, head[j]));
+        add(a, next, name(a, head[j]));
+    }
+    for (int p = 1; p < np; p++) add(a, fn, copy(a, fwd->k[p]));
+    for (int j = 0; j < nv; j++) add(a, next, copy(a, fwd->k[1 + j]));
+    for (int j = 0; j < nv; j++) add(a, fn, name(a, dollar(a, "d", j)));
+    for (int m = 0; m < nu; m++) add(a, fn, name(a, dollar(a, "du", m)));
+    /* advance: the advance function's loop over $lo..$hi */
+    Node *steps = copy(a, adv->k[adv->n - 1]->k[0]);
+    if (steps) {
+        steps->k[0] = name(a, "$lo");
+        steps->k[1] = name(a, "$hi");
+    }
+    Node *turn = block(a);
+    add(a, turn, set(a, fwd->k[0]->str, name(a, "$lo")));
+    turn_block(a, turn, nv, nu, fwd, rev, 1);
+    Names live = {0};           /* after a turn: its adjoints (the state is
+                                   restored before it is read again) */
+    for (int p = 5 + nv; p < fn->n; p++) names_add(&live, fn->k[p]->str);
+    for (int pass = 0; pass < 8 && tidy(a, turn, &live); pass++) {
+    }                           /* a drop may free another */
+    free(live.s);
+    for (int j = 0; j < nv; j++) coalesce(a, turn, dollar(a, "d", j));
+    /* the turn's names are the function's, not the block's: no clearing
+     * them at the end of every turn; but not those the advance reads (a
+     * global the turn assigns a cached copy of) */
+    Names vs = {0};
+    collect_vars(&vs, turn);
+    for (int i = 0; i < vs.n; i++) {
+        int keep = mentions_count(steps, vs.s[i]) > 0;
+        for (int p = 0; p < fn->n; p++) keep |= strcmp(fn->k[p]->str, vs.s[i]) == 0;
+        if (!keep) add(a, b, set(a, vs.s[i], num(a, 0)));
+    }
+    free(vs.s);
+    Node *act = add(a, add(a, add(a, node(a, N_IF), call1(a, "%nz", name(a, "$adv"))), add(a, block(a), steps)), turn);
+    Node *loop = block(a);
+    add(a, loop, act);
+    add(a, loop, add(a, node(a, N_EXPR), next));
+    add(a, b, add(a, node(a, N_EXPR), copy(a, next)));
+    add(a, b, add(a, add(a, add(a, node(a, N_WHILE), name(a, "$k")), loop), NULL));
+    Node *r = node(a, N_RETURN);
+    for (int j = 0; j < nv; j++) add(a, r, name(a, dollar(a, "d", j)));
+    for (int m = 0; m < nu; m++) add(a, r, name(a, dollar(a, "du", m)));
+    add(a, b, r);
+    add(a, fn, b);
+    if (!a->nerrs) compile_fn(a, fn, key);
+    tail_fn(a, ck, fwd, rev);
+}
+
+/* The checkpointed loop whose step fn is, if any. */
+static const Ck *ck_of_step(const Ad *a, const char *fn)
+{
+    for (int i = 0; i < a->nck; i++)
+        if (strcmp(a->ck[i].step, fn) == 0) return &a->ck[i];
+    return NULL;
+}
+
 /* Build fn'fwd and fn'rev for the parameters in mask. */
 static int build_pair(Ad *a, const Node *fn, unsigned mask)
 {
@@ -3093,6 +3616,8 @@ static int build_pair(Ad *a, const Node *fn, unsigned mask)
     add(b, rev, finish(b, revbody, fn, rev, 1));
     if (!b->nerrs) compile_fn(b, fwd, kf);
     if (!b->nerrs) compile_fn(b, rev, kr);
+    const Ck *ck = ck_of_step(a, fn->str);
+    if (ck && !b->nerrs) back_fn(b, ck, fwd, rev);
 done:
     a->nerrs = b->nerrs;
     a->counter = b->counter;

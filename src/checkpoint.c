@@ -12,7 +12,13 @@
  * A `while` loop (its condition a function of the state) runs online: every
  * step of its forward sweep is taped, only the latest step's cache kept, and
  * snapshots placed as the online schedule (ro_step) says; its reverse
- * replays those placements and then follows ro_next. */
+ * replays those placements and then follows ro_next.
+ *
+ * The reverse is one call of the loop's back function (ad.c: back_fn),
+ * which holds the state in registers and runs the advances and turns
+ * inline; its OP_CKNEXT comes back here (ckpt_next) for the next action,
+ * doing the stores, restores and frees on those registers itself, so a
+ * reversed step costs no call and no tuple. */
 #include "checkpoint.h"
 
 #include <math.h>
@@ -25,11 +31,18 @@
 
 enum { R_N, R_S, R_START, R_TAKEN, R_X0, R_U, R_SLOTS, R_LINE, R_COL, R_ADV, R_ONLINE, R_TAPED, R__N };
 
+/* The schedule the reverse follows: the offline cursor, or the online
+ * state (both started again and brought to where the forward left them). */
+typedef struct Sched {
+    int online;
+    rv_cursor cu;
+    ro_state st;
+} Sched;
+
 /* One run of a loop: the functions, the state and the counts. */
 typedef struct Run {
     Vm *vm;
-    const Value *adv, *fwd, *rev;   /* steps untaped; one taped; reversed */
-    const Value *turn;     /* a step taped and reversed in one call */
+    const Value *adv, *fwd, *tail;  /* steps untaped; one taped; its reverse */
     Value u;               /* tuple of the read values */
     int64_t start;
     int nv;
@@ -37,6 +50,7 @@ typedef struct Run {
     Value *slot;           /* the record's slots */
     int64_t advances, taped;
     Value *args;           /* room for a step's arguments */
+    Sched *sc;             /* the reverse's schedule */
 } Run;
 
 static size_t state_bytes(const Value *v, int n)
@@ -121,27 +135,41 @@ static int advance(Run *r, int64_t index, int64_t count)
     return 0;
 }
 
-static int store(Run *r, int64_t k)
+/* Slot k holds a state's nv values from r->slot[k*nv] on; a state
+ * value is never nil, so a nil first value marks the slot empty. */
+static void drop_slot(Ctx *c, Value *s, int nv)
+{
+    if (s[0].t == T_NIL) return;
+    snap_account(c, 1, state_bytes(s, nv), 0);
+    for (int j = 0; j < nv; j++) val_decref(c, &s[j]);
+}
+
+/* Store state cur in slot k; restore it from there. */
+static int store(Run *r, int64_t k, const Value *cur)
 {
     Ctx *c = &r->vm->ctx;
-    Value *s = &r->slot[k];
-    if (s->t == T_TUPLE) snap_account(c, 1, state_bytes(s->u.tu->v, r->nv), 0);
-    val_decref(c, s);
-    *s = tuple_of(c, r->cur, r->nv);
-    if (s->t != T_TUPLE) return -1;
-    snap_account(c, 1, state_bytes(r->cur, r->nv), 1);
+    Value *s = r->slot + k * r->nv;
+    if (cur[0].t == T_NIL) return ctx_err(c, "internal error: an undefined loop state");
+    drop_slot(c, s, r->nv);
+    for (int j = 0; j < r->nv; j++) val_set(c, &s[j], &cur[j]);
+    snap_account(c, 1, state_bytes(cur, r->nv), 1);
     return 0;
 }
 
-static int restore(Run *r, int64_t k, int keep)
+static int restore(Run *r, int64_t k, int keep, Value *cur)
 {
     Ctx *c = &r->vm->ctx;
-    Value *s = &r->slot[k];
-    if (s->t != T_TUPLE) return ctx_err(c, "internal error: an empty checkpoint slot");
-    for (int j = 0; j < r->nv; j++) val_set(c, &r->cur[j], &s->u.tu->v[j]);
-    if (!keep) {
-        snap_account(c, 1, state_bytes(s->u.tu->v, r->nv), 0);
-        val_decref(c, s);
+    Value *s = r->slot + k * r->nv;
+    if (s[0].t == T_NIL) return ctx_err(c, "internal error: an empty checkpoint slot");
+    if (keep) {
+        for (int j = 0; j < r->nv; j++) val_set(c, &cur[j], &s[j]);
+        return 0;
+    }
+    snap_account(c, 1, state_bytes(s, r->nv), 0);
+    for (int j = 0; j < r->nv; j++) {       /* moved: the slot's last use */
+        val_decref(c, &cur[j]);
+        cur[j] = s[j];
+        s[j] = val_nil();
     }
     return 0;
 }
@@ -206,7 +234,7 @@ static int64_t run_online(Run *r, const Value *cond, int64_t s)
         val_decref(c, &res);
         if (!go) break;
         rv_action act = ro_step(&st);
-        if (act.kind == RV_STORE ? store(r, act.slot) : act.kind != RV_NONE) {
+        if (act.kind == RV_STORE ? store(r, act.slot, r->cur) : act.kind != RV_NONE) {
             if (act.kind != RV_STORE) ctx_err(c, "internal error: the online checkpointing schedule");
             t = -1;
             break;
@@ -238,7 +266,7 @@ static int64_t run_offline(Run *r, int64_t n, int64_t s)
         int rc = 0;
         Value res;
         if (act.kind == RV_STORE) {
-            rc = store(r, act.slot);
+            rc = store(r, act.slot, r->cur);
         } else if (act.kind == RV_ADVANCE) {
             rc = advance(r, act.index, act.count);
         } else if (act.kind == RV_STEP_REVERSE) {
@@ -258,11 +286,7 @@ static int64_t run_offline(Run *r, int64_t n, int64_t s)
 /* Release a record's slots (their snapshots no longer count). */
 static void free_slots(Ctx *c, Tuple *slots, int nv)
 {
-    for (int k = 0; slots && k < slots->n; k++) {
-        Value *sl = &slots->v[k];
-        if (sl->t == T_TUPLE) snap_account(c, 1, state_bytes(sl->u.tu->v, nv), 0);
-        val_decref(c, sl);
-    }
+    for (int k = 0; slots && k + nv <= slots->n; k += nv) drop_slot(c, &slots->v[k], nv);
 }
 
 int ckpt_forward(Vm *vm, const Value *a, int nargs, Value *out)
@@ -279,7 +303,7 @@ int ckpt_forward(Vm *vm, const Value *a, int nargs, Value *out)
     if (online && s > 1 << 20) s = 1 << 20;    /* slots a record holds */
     int64_t nslots = online ? s : s < n ? s : (n > 0 ? n : 1);
     Tuple *rec = tup_new(c, R__N);
-    Tuple *slots = rec && nslots <= INT32_MAX ? tup_new(c, (int)nslots) : NULL;
+    Tuple *slots = rec && nslots <= INT32_MAX / nv ? tup_new(c, (int)nslots * nv) : NULL;
     Value *cur = calloc((size_t)nv, sizeof *cur);
     Value *argbuf = malloc(((size_t)nv + (size_t)a[4].u.tu->n + 2) * sizeof *argbuf);
     int rc = -1;
@@ -288,7 +312,7 @@ int ckpt_forward(Vm *vm, const Value *a, int nargs, Value *out)
         goto done;
     }
     for (int k = 0; k < nv; k++) val_set(c, &cur[k], &v0->v[k]);
-    Run r = {vm, &a[5], &a[6], NULL, NULL, a[4], (int64_t)from, nv, cur, slots->v, 0, 0, argbuf};
+    Run r = {vm, &a[5], &a[6], NULL, a[4], (int64_t)from, nv, cur, slots->v, 0, 0, argbuf, NULL};
     int64_t taken = online ? run_online(&r, &a[9], s) : run_offline(&r, n, s);
     if (taken < 0) goto done;
     if (online) n = taken;
@@ -329,45 +353,34 @@ done:
     return rc;
 }
 
-/* Take a step's adjoints g (the index's, the state's, the read values'):
- * the state's adjoint dv goes back one step, du adds up the read ones. */
-static int take_adjoints(Run *r, Value *g, Value *dv, Value *du)
+/* The result g of a tail or back function: ($d.., $du..) into dv, du. */
+static int take_state(Ctx *c, Value *g, Value *dv, Value *du, int nv, int nu)
 {
-    Ctx *c = &r->vm->ctx;
-    int nu = r->u.u.tu->n, rc = 0;
-    if (g->t != T_TUPLE || g->u.tu->n != 1 + r->nv + nu) {
-        val_decref(c, g);
-        return ctx_err(c, "internal error: a loop step's adjoints");
+    const Value *gv = g;
+    if (nv + nu > 1) {
+        if (g->t != T_TUPLE || g->u.tu->n != nv + nu) {
+            val_decref(c, g);
+            return ctx_err(c, "internal error: a checkpointed loop's adjoints");
+        }
+        gv = g->u.tu->v;
     }
-    for (int k = 0; k < r->nv; k++) val_set(c, &dv[k], &g->u.tu->v[1 + k]);
-    for (int k = 0; k < nu && rc == 0; k++) rc = val_binary(c, BIN_ADD, &du[k], &du[k], &g->u.tu->v[1 + r->nv + k]);
+    for (int k = 0; k < nv; k++) val_set(c, &dv[k], &gv[k]);
+    for (int k = 0; k < nu; k++) val_set(c, &du[k], &gv[nv + k]);
     val_decref(c, g);
-    return rc;
+    return 0;
 }
 
-/* Reverse one step whose cache is on the tape. */
+/* Reverse one step whose cache is on the tape: the tail function takes
+ * the state's adjoints dv back one step and adds to the read values' du. */
 static int reverse_step(Run *r, Value *dv, Value *du)
 {
     Ctx *c = &r->vm->ctx;
-    Value arg = r->nv == 1 ? dv[0] : tuple_of(c, dv, r->nv), g;
-    if (r->nv > 1 && arg.t != T_TUPLE) return -1;
-    int rc = vm_call(r->vm, r->rev, &arg, 1, &g);
-    if (r->nv > 1) val_decref(c, &arg);
-    return rc ? -1 : take_adjoints(r, &g, dv, du);
-}
-
-/* Run step `index` of the current state with its cache and reverse it at
- * once: one call of the turn function. */
-static int turn(Run *r, int64_t index, Value *dv, Value *du)
-{
-    int nu = r->u.u.tu->n;
+    int nv = r->nv, nu = r->u.u.tu->n;
     Value *args = r->args, g;
-    args[0] = val_num((double)(r->start + index));
-    memcpy(args + 1, dv, (size_t)r->nv * sizeof *args);
-    memcpy(args + 1 + r->nv, r->cur, (size_t)r->nv * sizeof *args);
-    memcpy(args + 1 + 2 * r->nv, r->u.u.tu->v, (size_t)nu * sizeof *args);
-    if (vm_call(r->vm, r->turn, args, 1 + 2 * r->nv + nu, &g)) return -1;
-    return take_adjoints(r, &g, dv, du);
+    memcpy(args, dv, (size_t)nv * sizeof *args);
+    memcpy(args + nv, du, (size_t)nu * sizeof *args);
+    if (vm_call(r->vm, r->tail, args, nv + nu, &g)) return -1;
+    return take_state(c, &g, dv, du, nv, nu);
 }
 
 /* The loop's line in the statistics. */
@@ -397,14 +410,6 @@ static void count_loop(Ctx *c, const Value *rec, const Run *r)
     t->loops[t->nloops++] = (CkStat){line, col, online, n, s, rv_t(n, s), advances, taped, 1};
 }
 
-/* The schedule the reverse follows: the offline cursor, or the online
- * state (both started again and brought to where the forward left them). */
-typedef struct Sched {
-    int online;
-    rv_cursor cu;
-    ro_state st;
-} Sched;
-
 static int sched_init(Sched *sc, int online, int64_t n, int64_t s, int64_t taken)
 {
     sc->online = online;
@@ -430,6 +435,83 @@ static void sched_free(Sched *sc)
     else rv_free(&sc->cu);
 }
 
+static void set_num(Ctx *c, Value *v, double x)
+{
+    val_decref(c, v);
+    *v = val_num(x);
+}
+
+int ckpt_next(Vm *vm, const Value *run, Value *blk)
+{
+    Ctx *c = &vm->ctx;
+    int d = run->t == T_NUM ? (int)run->u.n : -1;
+    if (d < 0 || d >= vm->cknest || !vm->ckrun[d]) return ctx_err(c, "internal error: no loop runner");
+    Run *r = vm->ckrun[d];
+    for (;;) {
+        rv_action act = sched_next(r->sc);
+        switch (act.kind) {
+        case RV_END:
+            set_num(c, &blk[0], 0);
+            return 0;
+        case RV_ADVANCE:
+            set_num(c, &blk[0], 1);
+            set_num(c, &blk[1], 1);
+            set_num(c, &blk[2], (double)(r->start + act.index));
+            set_num(c, &blk[3], (double)(r->start + act.index + act.count));
+            r->advances += act.count;
+            c->tape.forward_steps += (size_t)act.count;
+            return 0;
+        case RV_STEP_REVERSE:
+            set_num(c, &blk[0], 1);
+            set_num(c, &blk[1], 0);
+            set_num(c, &blk[2], (double)(r->start + act.index));
+            c->tape.taped_steps++;
+            r->taped++;
+            return 0;
+        case RV_FREE:
+            drop_slot(c, r->slot + act.slot * r->nv, r->nv);
+            break;
+        case RV_REVERSE: {
+            /* the adjoints $d.., $du.. follow the state and the read values;
+             * the call may move the stack: they are moved out and back */
+            int nv = r->nv, nu = r->u.u.tu->n, rc;
+            size_t off = (size_t)(blk - vm->stack);
+            Value *d = blk + 4 + nv + nu, *tmp = r->args + nv + nu;   /* reverse_step's are below */
+            memcpy(tmp, d, (size_t)(nv + nu) * sizeof *d);
+            for (int k = 0; k < nv + nu; k++) d[k] = val_nil();
+            rc = reverse_step(r, tmp, tmp + nv);
+            blk = vm->stack + off;
+            memcpy(blk + 4 + nv + nu, tmp, (size_t)(nv + nu) * sizeof *d);
+            if (rc) return -1;
+            break;
+        }
+        case RV_STORE:
+            if (store(r, act.slot, blk + 4)) return -1;
+            break;
+        case RV_RESTORE:
+            if (restore(r, act.slot, act.keep, blk + 4)) return -1;
+            break;
+        default:
+            return ctx_err(c, "internal error: the checkpointing schedule (%d)", (int)act.kind);
+        }
+    }
+}
+
+/* The back function's arguments: the runner's depth, the action's four
+ * numbers, the state, the read values, the state's adjoints and the read
+ * values' so far. */
+static Value *back_args(Run *r, int depth, const Value *dv, const Value *du)
+{
+    int nv = r->nv, nu = r->u.u.tu->n;
+    Value *args = r->args;
+    for (int k = 0; k < 5 + nv; k++) args[k] = val_num(0);
+    args[0] = val_num(depth);
+    memcpy(args + 5 + nv, r->u.u.tu->v, (size_t)nu * sizeof *args);
+    memcpy(args + 5 + nv + nu, dv, (size_t)nv * sizeof *args);
+    memcpy(args + 5 + 2 * nv + nu, du, (size_t)nu * sizeof *args);
+    return args;
+}
+
 int ckpt_reverse(Vm *vm, const Value *a, int nargs, Value *out)
 {
     Ctx *c = &vm->ctx;
@@ -444,55 +526,32 @@ int ckpt_reverse(Vm *vm, const Value *a, int nargs, Value *out)
     int64_t n = (int64_t)rec[R_N].u.n, s = (int64_t)rec[R_S].u.n, taken = (int64_t)rec[R_TAKEN].u.n;
     int online = rec[R_ONLINE].u.n != 0;
     const Tuple *x0 = rec[R_X0].u.tu;
-    int nv = x0->n, nu = rec[R_U].u.tu->n, rc = -1, sched = 0;
-    Value *cur = calloc((size_t)nv, sizeof *cur), *dv = calloc((size_t)nv, sizeof *dv);
-    Value *du = calloc((size_t)nu + 1, sizeof *du);
-    Value *argbuf = malloc((2 * (size_t)nv + (size_t)nu + 2) * sizeof *argbuf);
+    int nv = x0->n, nu = rec[R_U].u.tu->n, rc = -1, sched = 0, depth = vm->cknest - 1;
+    Value *dv = calloc((size_t)nv, sizeof *dv), *du = calloc((size_t)nu + 1, sizeof *du), g = val_nil();
+    Value *argbuf = malloc((2 * (size_t)nv + 2 * (size_t)nu + 5) * sizeof *argbuf);
     Sched sc;
-    if (!cur || !dv || !du || !argbuf || sched_init(&sc, online, n, s, taken)) {
+    if (!dv || !du || !argbuf || sched_init(&sc, online, n, s, taken)) {
         ctx_err(c, "out of memory");
         goto done;
     }
     sched = 1;
     for (int k = 0; k < nv; k++) val_set(c, &dv[k], &a[0].u.tu->v[k]);
-    for (int k = 0; k < nu; k++) du[k] = val_num(0);
-    Run r = {vm, &a[1], &a[2], &a[3], &a[4], rec[R_U], (int64_t)rec[R_START].u.n, nv, cur,
-             rec[R_SLOTS].u.tu->v, (int64_t)rec[R_ADV].u.n, (int64_t)rec[R_TAPED].u.n, argbuf};
-    /* offline, the forward ended running step n-1 taped: reverse it now
-     * (online, the schedule says so: RV_REVERSE) */
+    for (int k = 0; k < nu; k++) val_set(c, &du[k], &a[5].u.tu->v[k]);
+    Run r = {vm, &a[1], &a[2], &a[3], rec[R_U], (int64_t)rec[R_START].u.n, nv, NULL,
+             rec[R_SLOTS].u.tu->v, (int64_t)rec[R_ADV].u.n, (int64_t)rec[R_TAPED].u.n, argbuf, &sc};
+    /* offline, the forward ended running the last step: its cache is on the
+     * tape, reverse it here (online, the schedule says when) */
     if (!online && n > 0 && reverse_step(&r, dv, du)) goto done;
-    for (;;) {
-        rv_action act = sched_next(&sc);
-        if (act.kind == RV_END) break;
-        switch (act.kind) {
-        case RV_REVERSE:
-            if (reverse_step(&r, dv, du)) goto done;
-            break;
-        case RV_FREE: {
-            Value *sl = &r.slot[act.slot];
-            if (sl->t == T_TUPLE) snap_account(c, 1, state_bytes(sl->u.tu->v, nv), 0);
-            val_decref(c, sl);
-            break;
-        }
-        case RV_STORE:
-            if (store(&r, act.slot)) goto done;
-            break;
-        case RV_RESTORE:
-            if (restore(&r, act.slot, act.keep)) goto done;
-            break;
-        case RV_ADVANCE:
-            if (advance(&r, act.index, act.count)) goto done;
-            break;
-        case RV_STEP_REVERSE:
-            if (turn(&r, act.index, dv, du)) goto done;
-            c->tape.taped_steps++;
-            r.taped++;
-            break;
-        default:
-            ctx_err(c, "internal error: the checkpointing schedule (%d)", (int)act.kind);
-            goto done;
-        }
+    /* the rest in one call of the back function, which runs the steps and
+     * asks OP_CKNEXT for each action */
+    if (depth < 0 || depth >= VM_MAXCKNEST || vm->ckrun[depth]) {
+        ctx_err(c, "internal error: the loop runner's depth");
+        goto done;
     }
+    vm->ckrun[depth] = &r;
+    int crc = vm_call(vm, &a[4], back_args(&r, depth, dv, du), 5 + 2 * nv + 2 * nu, &g);
+    vm->ckrun[depth] = NULL;
+    if (crc || take_state(c, &g, dv, du, nv, nu)) goto done;
     count_loop(c, rec, &r);
     Tuple *t = tup_new(c, 2 * nv + nu);
     if (!t) goto done;
@@ -509,14 +568,11 @@ int ckpt_reverse(Vm *vm, const Value *a, int nargs, Value *out)
     out->u.tu = t;
     rc = 0;
 done:
+    val_decref(c, &g);
     if (sched) sched_free(&sc);
     free_slots(c, rec[R_SLOTS].u.tu, nv);   /* slots an error left filled */
-    for (int k = 0; k < nv; k++) {
-        if (cur) val_decref(c, &cur[k]);
-        if (dv) val_decref(c, &dv[k]);
-    }
+    for (int k = 0; dv && k < nv; k++) val_decref(c, &dv[k]);
     for (int k = 0; du && k < nu; k++) val_decref(c, &du[k]);
-    free(cur);
     free(dv);
     free(du);
     free(argbuf);

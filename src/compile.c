@@ -486,12 +486,27 @@ static int tape_op(C *c, const Node *e, int reg)
         emit(c, OP_ADDTAKE, 0, local_reg(c, e->k[1]), local_reg(c, e->k[2]), 0);
         return 1;
     }
+    if (strcmp(f, "%siterec") == 0 && nargs == 2 && local_reg(c, e->k[1]) >= 0 &&
+        local_reg(c, e->k[2]) >= 0) {
+        emit(c, OP_SITEREC, 0, reg, local_reg(c, e->k[1]), local_reg(c, e->k[2]));
+        return 1;
+    }
     if (strcmp(f, "%unsite") == 0 && nargs == 1 && e->k[1]->kind == N_NUM) {
         emit(c, OP_UNSITE, 0, reg, (int)e->k[1]->num, 0);
         return 1;
     }
     if (strcmp(f, "%push") == 0 && nargs == 1 && local_reg(c, e->k[1]) >= 0) {
         emit(c, OP_PUSH, 0, local_reg(c, e->k[1]), 0, 0);
+        return 1;
+    }
+    if (strcmp(f, "%ck_next") == 0 && nargs >= 4) {
+        /* the block it writes: consecutive registers (a back function's
+         * parameters) */
+        int r0 = local_reg(c, e->k[1]), b = local_reg(c, e->k[2]);
+        for (int k = 2; k <= nargs && r0 >= 0 && b >= 0; k++)
+            if (local_reg(c, e->k[k]) != b + k - 2) b = -1;
+        if (r0 < 0 || b < 0) cerror(c, e->loc, "internal error: %%ck_next's operands");
+        emit(c, OP_CKNEXT, 0, 0, r0, b);
         return 1;
     }
     if (strcmp(f, "%pop") == 0 && nargs == 0) {

@@ -45,6 +45,7 @@
     X(POP)       /* R[a] = the value popped from the AD tape               */ \
     X(SITE)      /* record the shapes of R[a], R[b] if they differ (tape.h) */ \
     X(UNSITE)    /* R[a] = the record of b operands (tape.h)               */ \
+    X(SITEREC)   /* R[a] = the record SITE b c would make, at once        */ \
     X(ACCR)      /* R[a] = R[a] + RK(b) summed to operand f>>4's shape in  \
                     the record R[c]                                        */ \
     X(ADDOUTER)  /* R[a] = R[a] + outer(R[b], R[c]), in place when it can */ \
@@ -52,6 +53,8 @@
     X(CKPT)      /* R[a] = the loop runner (f: 0 forward, 1 reverse, 2 the \
                     choice of a loop without `checkpoint`) over            \
                     the b arguments R[a+1 ..] (checkpoint.h)              */ \
+    X(CKNEXT)    /* the reverse runner R[b]'s next action into R[c ..]    \
+                    (kind, two indices, the state: checkpoint.h)          */ \
     X(TAKE)      /* R[a] = R[b]; R[b] = 0 (an adjoint taken)               */ \
     X(ADDTAKE)   /* R[a] += R[b]; R[b] = 0 (an adjoint handed on)          */ \
     X(FUSEDIDX)  /* R[a][items of pattern b] = (F_ADD: +=) kernel c, then  \

@@ -29,6 +29,8 @@ static int64_t gcd(int64_t a, int64_t b)
 static int64_t muldiv_sat(int64_t v, int64_t num, int64_t den)
 {
     if (v == RV_SAT) return RV_SAT;
+    int64_t p;
+    if (!__builtin_mul_overflow(v, num, &p) && p < RV_SAT) return p / den;   /* no gcd's divisions */
     int64_t g = gcd(v, den);
     return mul_sat(v / g, num / (den / g));
 }
@@ -78,10 +80,23 @@ int64_t rv_t(int64_t n, int64_t s)
 static int64_t advance_by(int64_t d, int64_t c)
 {
     if (c > d) c = d; /* more slots than steps change nothing */
-    int64_t r = rv_reps(d, c);
-    int64_t b1 = rv_beta(c, r - 1), b2 = rv_beta(c - 1, r - 1);
-    int64_t b3 = rv_beta(c - 2, r - 1), b4 = rv_beta(c, r - 2);
-    int64_t b5 = rv_beta(c - 3, r), range = rv_beta(c, r);
+    if (c >= d - 1) return 1;   /* r = 1: a slot for every state left */
+    int64_t r = rv_reps(d, c), range = rv_beta(c, r), b1, b2, b3, b4, b5;
+    if (c >= 3 && r >= 2 && c < (1 << 20) && range < ((int64_t)1 << 40)) {
+        /* the neighbours of beta(c, r) by exact steps of Pascal's
+         * triangle: runners ask this once per advance */
+        b1 = range * r / (c + r);
+        b2 = b1 * c / (c + r - 1);
+        b3 = b2 * (c - 1) / (c + r - 2);
+        b4 = b1 * (r - 1) / (c + r - 1);
+        b5 = b3 * (c - 2) / r;
+    } else {
+        b1 = rv_beta(c, r - 1);
+        b2 = rv_beta(c - 1, r - 1);
+        b3 = rv_beta(c - 2, r - 1);
+        b4 = rv_beta(c, r - 2);
+        b5 = rv_beta(c - 3, r);
+    }
     int64_t j;
     if (d <= b1 + b3)
         j = b4;

@@ -119,19 +119,25 @@ static int shape_put(Ctx *c, const Value *v)
     return bytes_put(c, &nd, 1);
 }
 
-/* A shape read back, as the 1-d array of its extents. */
-static int shape_take(Ctx *c, Value *out)
+/* A shape as the 1-d array of its extents. */
+static int shape_value(Ctx *c, int nd, const int64_t *dims, Value *out)
 {
-    unsigned char nd = 0;
-    int64_t dims[DIAL_MAXDIM];
-    if (bytes_take(c, &nd, 1) || nd > DIAL_MAXDIM || bytes_take(c, dims, nd * sizeof(int64_t)))
-        return -1;
     int64_t n = nd;
     Arr *a = arr_new(c, 1, &n);
     if (!a) return -1;
     for (int i = 0; i < nd; i++) a->d[i] = (double)dims[i];
     *out = val_arr(a);
     return 0;
+}
+
+/* A shape read back. */
+static int shape_take(Ctx *c, Value *out)
+{
+    unsigned char nd = 0;
+    int64_t dims[DIAL_MAXDIM];
+    if (bytes_take(c, &nd, 1) || nd > DIAL_MAXDIM || bytes_take(c, dims, nd * sizeof(int64_t)))
+        return -1;
+    return shape_value(c, nd, dims, out);
 }
 
 /* v summed down to `shape` (an array of extents), undoing broadcasting; a
@@ -178,6 +184,33 @@ int tape_site(Ctx *c, const Value *const *op, int n)
         if (shape_put(c, op[i])) return -1;
     }
     return bytes_put(c, &flags, 1);
+}
+
+int tape_siterec(Ctx *c, const Value *const *op, int n, Value *out)
+{
+    int same = 1;
+    for (int i = 1; i < n; i++) same &= same_shape(op[i], op[0]);
+    *out = val_num(0);
+    if (same) return 0;
+    Tuple *t = tup_new(c, n);
+    if (!t) return -1;
+    Value tv = {T_TUPLE, {.tu = t}};
+    for (int i = 0; i < n; i++) {
+        int nd = nd_of(op[i]);
+        if (shape_value(c, nd, nd ? op[i]->u.a->shape : NULL, &t->v[i])) {
+            val_decref(c, &tv);
+            return -1;
+        }
+    }
+    *out = tv;
+    return 0;
+}
+
+static int in_siterec(Ctx *c, const Value *a, int n, Value *out)
+{
+    const Value *op[3];
+    for (int i = 0; i < n; i++) op[i] = &a[i];
+    return tape_siterec(c, op, n, out);
 }
 
 /* %site(a1, ..., ak): the operands' shapes, when they are not all one
@@ -319,6 +352,7 @@ const Builtin intrinsics[] = {
     {"%push", in_push, 1, 1, -1, -1},
     {"%loopend", in_loopend, 2, 2, -1, -1},
     {"%site", in_site, 2, 3, -1, -1},
+    {"%siterec", in_siterec, 2, 3, -1, -1},
     {"%shpush", in_shpush, 1, 1, -1, -1},
     {"%shpop", in_shpop, 0, 0, -1, -1},
     {"%reduce_to", in_reduce_to, 2, 2, -1, -1},

@@ -3,7 +3,7 @@
  * Differentiated code (ad.c) is ordinary dial code plus calls of
  * intrinsics whose names start with `%`, which no user can write. The
  * compiler turns the ones of every step (%push, %pop, %site, %unsite,
- * %take, %addtake, the accumulation d = d + %reduce(...), if %nz(d)) into
+ * %siterec, %take, %addtake, the accumulation d = d + %reduce(...), if %nz(d)) into
  * opcodes of their own, the others into an INTRIN instruction that runs
  * the functions here. The tape lives in the Ctx, so each VM has its own. */
 #ifndef DIAL_TAPE_H
@@ -24,6 +24,9 @@ int tape_push(Ctx *c, const Value *v);
 int tape_pop(Ctx *c, Value *out);
 int tape_site(Ctx *c, const Value *const *op, int n);
 int tape_unsite(Ctx *c, int k, Value *out);
+/* What tape_unsite would read back of a record of op, made at once (a
+ * turn of a checkpointed loop keeps it in a local: SITEREC). */
+int tape_siterec(Ctx *c, const Value *const *op, int n, Value *out);
 int tape_reduce(Ctx *c, const Value *v, const Value *site, int j, Value *out);
 
 /* The tape's height, and dropping what was pushed since (a checkpointed

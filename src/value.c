@@ -37,11 +37,33 @@ static void *cache_take(Ctx *c, size_t n)
     return p;
 }
 
+/* Small blocks freed are kept in lists by size class and reused: a loop
+ * runner's steps return a tuple each, millions of them, and malloc's own
+ * bookkeeping costs more than the step. A sanitizer build goes to malloc
+ * every time, so that a use after free is still caught. */
+#define SMALL_MAX ((size_t)16 * 8)
+#define SMALL_KEEP 64
+#if defined(__SANITIZE_ADDRESS__)
+#define SMALL_LISTS 0
+#else
+#define SMALL_LISTS 1
+#endif
+
+static int small_class(size_t n) { return SMALL_LISTS && n && n <= SMALL_MAX ? (int)((n - 1) / 16) : -1; }
+
 void ctx_release(Ctx *c)
 {
     for (int i = 0; i < NCACHE; i++) {
         free(c->cache[i]);
         c->cache[i] = NULL;
+    }
+    for (int k = 0; k < 8; k++) {
+        while (c->small[k]) {
+            void *next = *(void **)c->small[k];
+            free(c->small[k]);
+            c->small[k] = next;
+        }
+        c->nsmall[k] = 0;
     }
 }
 
@@ -52,9 +74,15 @@ void *ctx_alloc(Ctx *c, size_t n)
                 c->bytes, n, c->limit);
         return NULL;
     }
+    int k = small_class(n);
     void *p = n >= CACHE_MIN ? cache_take(c, n) : NULL;
+    if (k >= 0 && c->small[k]) {
+        p = c->small[k];
+        c->small[k] = *(void **)p;
+        c->nsmall[k]--;
+    }
     if (!p && c->limit) ctx_release(c);   /* cached blocks count against a limit */
-    if (!p) p = malloc(n ? n : 1);
+    if (!p) p = malloc(k >= 0 ? (size_t)(k + 1) * 16 : n ? n : 1);
     if (!p) {
         ctx_err(c, "out of memory allocating %zu bytes", n);
         return NULL;
@@ -69,6 +97,13 @@ void ctx_free(Ctx *c, void *p, size_t n)
 {
     if (!p) return;
     c->bytes -= n;
+    int k = small_class(n);
+    if (k >= 0 && c->nsmall[k] < SMALL_KEEP) {
+        *(void **)p = c->small[k];
+        c->small[k] = p;
+        c->nsmall[k]++;
+        return;
+    }
     if (n >= CACHE_MIN && !c->limit) {
         int slot = 0;                     /* an empty slot, else the oldest */
         for (int i = 0; i < NCACHE; i++)

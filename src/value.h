@@ -116,6 +116,8 @@ typedef struct Ctx {
     void *cache[8];          /* freed large blocks kept for reuse, so a */
     size_t cachesize[8];     /* loop of big temporaries does not fault in
                                 fresh pages every step (value.c) */
+    void *small[8];          /* freed small blocks (tuples, array headers) */
+    int nsmall[8];           /* by size in 16-byte classes: lists (value.c) */
     double *scratch;         /* working space of fused kernels (fuse.c) */
     size_t nscratch;
     Tape tape;

@@ -23,8 +23,6 @@
 
 #define VM_MAXSTACK ((size_t)1 << 22)   /* values: 64 MB of registers */
 #define VM_MAXDEPTH 10000               /* nested calls */
-#define VM_MAXCKNEST 200                /* nested loop runners: each runs the
-                                           interpreter again on the C stack */
 #define TRACE_EDGE 10                   /* traceback lines kept at each end */
 
 const char *const op_names[OP__N] = {
@@ -761,6 +759,16 @@ static int execute(Vm *vm, int depth0, Value *result)
             const Value *op[2] = {RA, RB};
             if (tape_site(ctx, op, 2)) goto error;
         } vmbreak;
+        vmcase(OP_SITEREC) {
+            Value out;
+            if (RB->t == T_NUM && R[i->u.bc.c].t == T_NUM) {
+                setnum(ctx, RA, 0);
+            } else {
+                const Value *op[2] = {RB, &R[i->u.bc.c]};
+                if (tape_siterec(ctx, op, 2, &out)) goto error;
+                setval(ctx, RA, out);
+            }
+        } vmbreak;
         vmcase(OP_UNSITE) {
             Value out = val_nil();
             if (tape_unsite(ctx, i->u.bc.b, &out)) goto error;
@@ -805,6 +813,13 @@ static int execute(Vm *vm, int depth0, Value *result)
             if (rc) goto error;
             setval(ctx, RA, out);
         } vmbreak;
+        vmcase(OP_CKNEXT) {
+            /* a reversal may call the step's reverse: the stack may move */
+            fr->pc = pc;
+            int rc = ckpt_next(vm, RB, &R[i->u.bc.c]);
+            LOADFRAME();
+            if (rc) goto error;
+        } vmbreak;
         vmcase(OP_OUTERACC) {
             if (val_outer_push(ctx, RA, &R[i->u.bc.b], &R[i->u.bc.c])) goto error;
         } vmbreak;
@@ -833,6 +848,12 @@ static int execute(Vm *vm, int depth0, Value *result)
             RB->t = T_NUM;
             RB->u.n = 0;
             setval(ctx, RA, v);
+            /* generated code tests the adjoint it took at once (if %nz):
+             * that JZERO runs here, without a dispatch of its own */
+            if (pc->op == OP_JZERO && pc->a == i->a) {
+                i = pc++;
+                if (RA->t == T_NUM && RA->u.n == 0) pc += i->u.sbx;
+            }
         } vmbreak;
         vmcase(OP_HOST) {
             Value out = val_nil();
@@ -879,22 +900,6 @@ int vm_run(Vm *vm, Proto *main, Value *result)
 
 int vm_call(Vm *vm, const Value *fn, const Value *args, int nargs, Value *result)
 {
-    /* a chunk whose parameters are the function and its arguments:
-     * CALL r0 nargs; RET r0 */
-    Ins code[2];
-    int pos[2] = {0, 0};
-    memset(code, 0, sizeof code);
-    code[0].op = OP_CALL;
-    code[0].u.bc.b = (uint16_t)nargs;
-    code[1].op = OP_RET;
-    code[1].u.bc.b = 1;
-    Proto t;
-    memset(&t, 0, sizeof t);
-    t.name = (char *)"main chunk";
-    t.nparams = t.nregs = nargs + 1;
-    t.code = code;
-    t.ncode = 2;
-    t.line = t.col = pos;
     if (result) *result = val_nil();
     sb_clear(&vm->err);
     size_t base = 0;
@@ -919,6 +924,22 @@ int vm_call(Vm *vm, const Value *fn, const Value *args, int nargs, Value *result
         }
         return execute(vm, depth0, result);
     }
+    /* anything else (a builtin, a wrong argument count): a chunk whose
+     * parameters are the function and its arguments, CALL r0 nargs; RET r0 */
+    Ins code[2];
+    int pos[2] = {0, 0};
+    memset(code, 0, sizeof code);
+    code[0].op = OP_CALL;
+    code[0].u.bc.b = (uint16_t)nargs;
+    code[1].op = OP_RET;
+    code[1].u.bc.b = 1;
+    Proto t;
+    memset(&t, 0, sizeof t);
+    t.name = (char *)"main chunk";
+    t.nparams = t.nregs = nargs + 1;
+    t.code = code;
+    t.ncode = 2;
+    t.line = t.col = pos;
     val_set(&vm->ctx, &vm->stack[base], fn);
     for (int k = 0; k < nargs; k++) val_set(&vm->ctx, &vm->stack[base + 1 + (size_t)k], &args[k]);
     return vm_run(vm, &t, result);

@@ -38,6 +38,9 @@ typedef struct Frame {
 struct Node;
 struct Arena;
 
+#define VM_MAXCKNEST 200   /* nested loop runners: each runs the interpreter
+                              again on the C stack */
+
 typedef struct RuleRef {
     const struct Node *node;   /* N_RULE */
     int user;                  /* declared by a script */
@@ -71,6 +74,8 @@ typedef struct Vm {
     Sbuf *adsrc;           /* when set, grad appends the source it generates */
     size_t ad_budget;      /* bytes AD may keep; 0: VM_AD_BUDGET */
     int cknest;            /* loop runners running inside each other */
+    struct Run *ckrun[VM_MAXCKNEST];   /* the reverse runners by depth: their
+                                          back functions' OP_CKNEXT */
     /* embedding (api.c) */
     uint64_t steps;        /* backward jumps and calls so far in this run */
     uint64_t steplimit;    /* a run stops when steps exceed it; 0: none */
