@@ -844,7 +844,7 @@ static void grads(FILE *out, const char *lead, const char *var, const char *how,
 
 /* The variants' gradients against the store-all ones g: value_and_grad's
  * and checkpoint(1)'s (which may differ in the last bits: t/grad/
- * ckpt_order.todo), the other checkpointed ones against checkpoint(1)'s h
+ * ckpt_order_copy.todo), the other checkpointed ones against checkpoint(1)'s h
  * bit for bit. */
 static void compare_variants(FILE *out, int n, int np, int nvariant)
 {
