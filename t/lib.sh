@@ -107,6 +107,24 @@ show_file() {
     fi
 }
 
+# number_lines NAME FILE: FILE's TAP lines without numbers ("ok - what",
+# "not ok - what") numbered as "ok N - NAME: what"; its other lines as
+# comments.
+number_lines() {
+    while IFS= read -r line || [ -n "$line" ]; do
+        case $line in
+        "ok - "*)
+            tap_n=$((tap_n + 1))
+            echo "ok $tap_n - $1: ${line#ok - }" ;;
+        "not ok - "*)
+            tap_n=$((tap_n + 1))
+            echo "not ok $tap_n - $1: ${line#not ok - }" ;;
+        *)
+            printf '# %s\n' "$line" ;;
+        esac
+    done <"$2"
+}
+
 # --- running dial -----------------------------------------------------------
 
 # run_dial DIR ARGS...: cd into DIR and run dial with ARGS, standard input
