@@ -1573,7 +1573,8 @@ static void needs(Ad *a, Node *b)
         }
         if (kind == K_INDEX) {
             const Node *v = s->k[1];
-            names_add(&a->shaped, v->k[0]->str);
+            /* a constant's shape needs no caching (`0[0]` is a runtime error) */
+            if (v->k[0]->kind == N_NAME) names_add(&a->shaped, v->k[0]->str);
             for (int j = 1; j < v->n; j++) {
                 const Node *it = v->k[j];
                 if (it->kind == N_NAME) need(a, it->str);
@@ -2737,7 +2738,7 @@ static int forward_block(Ad *a, Node *b, Tally *tl)
             s->k[1]->n != 2 || strcmp(s->k[1]->k[0]->str, "%take") != 0 || s->k[1]->k[1]->kind != N_NAME)
             continue;
         const char *dy = s->k[0]->str, *d = s->k[1]->k[1]->str;
-        const Node *c = g->k[0];
+        const Node *c = g->kind == N_IF ? g->k[0] : NULL;   /* g may have no operands */
         if (g->kind != N_IF || g->k[2] || c->kind != N_CALL || c->n != 2 || strcmp(c->k[0]->str, "%nz") != 0 ||
             c->k[1]->kind != N_NAME || strcmp(c->k[1]->str, dy) != 0 || dy[0] != '$')
             continue;
