@@ -2146,7 +2146,13 @@ static Node *rev_stmt(Ad *a, const Node *s)
             /* g'rev takes the tuple of the targets' adjoints */
             const Node *fn = vm_fnast(a->vm, c->k[0]->str);
             Node *t = add(a, node(a, N_CALL), name(a, "%tuple"));
-            for (int j = 0; j < nt; j++) add(a, t, call1(a, "%take", name(a, adj(a, s->k[j]->str))));
+            for (int j = 0; j < nt; j++) {
+                /* targets are assigned in order: one a later target repeats
+                 * is overwritten, and its item gets no adjoint */
+                int later = 0;
+                for (int q = j + 1; q < nt; q++) later |= strcmp(s->k[q]->str, s->k[j]->str) == 0;
+                add(a, t, later ? num(a, 0) : call1(a, "%take", name(a, adj(a, s->k[j]->str))));
+            }
             const char *g = fresh(a, "$g", NULL);
             add(a, out, set(a, g, call1(a, pair_name(a, fn, "rev"), t)));
             int np = fn->n - 1;
