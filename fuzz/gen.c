@@ -8,6 +8,8 @@
 
 #include "fuzz.h"
 
+#include <string.h>
+
 #define NVARS 4
 #define MAXEXPR 4      /* expression nesting */
 #define MAXBLOCK 3     /* statement nesting */
@@ -247,6 +249,46 @@ static void function(Gen *g, const char *name)
     put(g, "}\n");
 }
 
+/* The grad mode's oracle: the gradient must have its parameter's shape and
+ * agree with central differences wherever those are stable (two step
+ * sizes agreeing to 1e-6 rule out kinks, jumps and branches switching
+ * between x - h and x + h); elements too large to perturb are skipped. */
+static const char fd_check[] =
+    "fn fd_at(x, y, k, i, e) {\n"
+    "    a = x\n"
+    "    if k { a = y }\n"
+    "    p = reshape(a, -1)\n"
+    "    m = reshape(a, -1)\n"
+    "    p[i] += e\n"
+    "    m[i] -= e\n"
+    "    p = reshape(p, shape(a))\n"
+    "    m = reshape(m, shape(a))\n"
+    "    if k { return (f(x, p) - f(x, m)) / (2 * e) }\n"
+    "    return (f(p, y) - f(m, y)) / (2 * e)\n"
+    "}\n"
+    "fn fd_check(x, y, k, g) {\n"
+    "    a = x\n"
+    "    if k { a = y }\n"
+    "    if len(shape(g)) != len(shape(a)) or sum(shape(g) != shape(a)) > 0 {\n"
+    "        error(\"gradient of the wrong shape\")\n"
+    "    }\n"
+    "    ga = reshape(g, -1)\n"
+    "    aa = reshape(a, -1)\n"
+    "    for i in 0..size(ga) {\n"
+    "        if abs(aa[i]) < 1000 {\n"
+    "            d1 = fd_at(x, y, k, i, 0.0001)\n"
+    "            d2 = fd_at(x, y, k, i, 0.00001)\n"
+    "            s = abs(d1) + abs(ga[i]) + 0.001\n"
+    "            if abs(d1 - d2) < 0.000001 * s and abs(d1 - ga[i]) > 0.001 * s {\n"
+    "                error(\"gradient mismatch\")\n"
+    "            }\n"
+    "        }\n"
+    "    }\n"
+    "}\n"
+    "gx, gy = grad(f, 0, 1)(x, y)\n"
+    "fd_check(x, y, 0, gx)\n"
+    "fd_check(x, y, 1, gy)\n";
+
 void gen_program(Sbuf *out, const uint8_t *data, size_t size, int mode)
 {
     Gen g = {data, data + size, out, mode, 0, 0, 0, 0};
@@ -258,6 +300,7 @@ void gen_program(Sbuf *out, const uint8_t *data, size_t size, int mode)
         sb_printf(out, "y = %s\n", PICK(&g, inits));
         put(&g, "print(grad(f, 0, 1)(x, y))\nv, d = value_and_grad(f)(x, y)\nprint(v, d)\n");
         put(&g, "print(grad(h, 1)(x, y))\n");
+        put(&g, fd_check);
         return;
     }
     function(&g, "f0");
@@ -273,7 +316,10 @@ void gen_run(const uint8_t *data, size_t size, int mode)
     sb_init(&prog);
     gen_program(&prog, data, size, mode);
     dial_vm *vm = fuzz_vm();
+    /* room for the differences of fd_check */
+    if (mode == GEN_GRAD) dial_set_step_limit(vm, 20 * FUZZ_MAX_STEPS);
     fuzz_exec(vm, sb_str(&prog), prog.len, 0, NULL);
+    fuzz_assert(!strstr(dial_error(vm), "error: gradient "), "a wrong gradient");
     dial_free(vm);
     sb_free(&prog);
 }
