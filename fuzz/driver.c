@@ -31,20 +31,27 @@ static uint64_t next(void)
     return seed;
 }
 
+static void save_last(const unsigned char *d, size_t n)
+{
+    FILE *f = fopen(last, "wb");
+    int ok = f && fwrite(d, 1, n, f) == n;
+    if (f && fclose(f) != 0) ok = 0;
+    if (!ok) perror(last);
+}
+
 static void run(const unsigned char *d, size_t n)
 {
     /* a copy of exactly n bytes, so ASan sees a read past the end */
     unsigned char *copy = malloc(n ? n : 1);
     if (!copy) abort();
     memcpy(copy, d, n);
-    FILE *f = last ? fopen(last, "wb") : NULL;
-    if (f && (fwrite(d, 1, n, f) != n) + fclose(f)) perror(last);
+    if (last) save_last(d, n);
     LLVMFuzzerTestOneInput(copy, n);
     free(copy);
     runs++;
 }
 
-/* One mutation of d (n bytes, room for 2n + 16 + prevlen) in place; the new length. */
+/* One mutation of d (n bytes, room for 2n + prevlen + 1) in place; the new length. */
 static size_t mutate(unsigned char *d, size_t n)
 {
     size_t at = n ? next() % n : 0, len = n ? next() % (n - at) + 1 : 0;
