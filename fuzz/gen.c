@@ -8,6 +8,8 @@
 
 #include "fuzz.h"
 
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define NVARS 4
@@ -315,6 +317,7 @@ void gen_run(const uint8_t *data, size_t size, int mode)
     Sbuf prog;
     sb_init(&prog);
     gen_program(&prog, data, size, mode);
+    if (getenv("FUZZ_PRINT")) fputs(sb_str(&prog), stderr);
     dial_vm *vm = fuzz_vm();
     /* room for the differences of fd_check */
     if (mode == GEN_GRAD) dial_set_step_limit(vm, 20 * FUZZ_MAX_STEPS);

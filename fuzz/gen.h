@@ -23,7 +23,8 @@ enum {
 /* Append to out the program the bytes describe. */
 void gen_program(Sbuf *out, const uint8_t *data, size_t size, int mode);
 
-/* Generate the program and run it in a fresh VM under the fuzz limits. */
+/* Generate the program and run it in a fresh VM under the fuzz limits;
+ * with the environment variable FUZZ_PRINT set, print it on stderr first. */
 void gen_run(const uint8_t *data, size_t size, int mode);
 
 #endif
