@@ -81,7 +81,7 @@ const char *fuzz_file(const char *suffix, const uint8_t *data, size_t size)
     const char *path = scratch_path(suffix);
     FILE *f = fopen(path, "wb");
     fuzz_assert(f != NULL, "cannot write a scratch file");
-    fuzz_assert(fwrite(data, 1, size, f) == size && fclose(f) == 0,
+    fuzz_assert((size == 0 || fwrite(data, 1, size, f) == size) && fclose(f) == 0,
                 "cannot write a scratch file");
     return path;
 }
