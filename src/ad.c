@@ -2162,6 +2162,10 @@ static Node *rev_stmt(Ad *a, const Node *s)
                 if (np > 1) gp = add(a, add(a, node(a, N_INDEX), gp), num(a, p));
                 add(a, out, accumulate(a, c->k[p + 1]->str, gp));
             }
+        } else {
+            /* a constant tuple overwrites the targets: their adjoints end here */
+            for (int j = 0; j < nt; j++)
+                if (names_has(&a->varied, s->k[j]->str)) add(a, out, set(a, adj(a, s->k[j]->str), num(a, 0)));
         }
         for (int j = nt - 1; j >= 0; j--)
             if (cached(a, s, s->k[j]->str)) add(a, out, pop(a, s->k[j]->str));
