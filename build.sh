@@ -6,6 +6,10 @@ set -e
 cd "$(dirname "$0")"
 
 deps="build-essential autoconf automake libtool pkg-config re2c bison libreadline-dev libopenblas-dev"
+# For make check only: clang with libFuzzer, so t/fuzz.test also runs the
+# libFuzzer build of the fuzz harnesses (fuzz/README.md); without them it
+# runs the harnesses through a plain driver.
+deps="$deps clang libclang-rt-dev"
 if command -v dpkg-query >/dev/null 2>&1; then
     missing=
     for p in $deps; do

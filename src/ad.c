@@ -1680,7 +1680,8 @@ static void needs(Ad *a, Node *b)
         }
         if (kind == K_INDEX) {
             const Node *v = s->k[1];
-            names_add(&a->shaped, v->k[0]->str);
+            /* a constant's shape needs no caching (`0[0]` is a runtime error) */
+            if (v->k[0]->kind == N_NAME) names_add(&a->shaped, v->k[0]->str);
             for (int j = 1; j < v->n; j++) {
                 const Node *it = v->k[j];
                 if (it->kind == N_NAME) need(a, it->str);
@@ -2238,7 +2239,13 @@ static Node *rev_stmt(Ad *a, const Node *s)
             /* g'rev takes the tuple of the targets' adjoints */
             const Node *fn = vm_fnast(a->vm, c->k[0]->str);
             Node *t = add(a, node(a, N_CALL), name(a, "%tuple"));
-            for (int j = 0; j < nt; j++) add(a, t, call1(a, "%take", name(a, adj(a, s->k[j]->str))));
+            for (int j = 0; j < nt; j++) {
+                /* targets are assigned in order: one a later target repeats
+                 * is overwritten, and its item gets no adjoint */
+                int later = 0;
+                for (int q = j + 1; q < nt; q++) later |= strcmp(s->k[q]->str, s->k[j]->str) == 0;
+                add(a, t, later ? num(a, 0) : call1(a, "%take", name(a, adj(a, s->k[j]->str))));
+            }
             const char *g = fresh(a, "$g", NULL);
             add(a, out, set(a, g, call1(a, pair_name(a, fn, "rev"), t)));
             int np = fn->n - 1;
@@ -2248,6 +2255,10 @@ static Node *rev_stmt(Ad *a, const Node *s)
                 if (np > 1) gp = add(a, add(a, node(a, N_INDEX), gp), num(a, p));
                 add(a, out, accumulate(a, c->k[p + 1]->str, gp));
             }
+        } else {
+            /* a constant tuple overwrites the targets: their adjoints end here */
+            for (int j = 0; j < nt; j++)
+                if (names_has(&a->varied, s->k[j]->str)) add(a, out, set(a, adj(a, s->k[j]->str), num(a, 0)));
         }
         for (int j = nt - 1; j >= 0; j--)
             if (cached(a, s, s->k[j]->str)) add(a, out, pop(a, s->k[j]->str));
@@ -2830,7 +2841,7 @@ static int forward_block(Ad *a, Node *b, Tally *tl)
             s->k[1]->n != 2 || strcmp(s->k[1]->k[0]->str, "%take") != 0 || s->k[1]->k[1]->kind != N_NAME)
             continue;
         const char *dy = s->k[0]->str, *d = s->k[1]->k[1]->str;
-        const Node *c = g->k[0];
+        const Node *c = g->kind == N_IF ? g->k[0] : NULL;   /* g may have no operands */
         if (g->kind != N_IF || g->k[2] || c->kind != N_CALL || c->n != 2 || strcmp(c->k[0]->str, "%nz") != 0 ||
             c->k[1]->kind != N_NAME || strcmp(c->k[1]->str, dy) != 0 || dy[0] != '$')
             continue;

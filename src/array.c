@@ -333,6 +333,7 @@ static int loop_next(Loop *l)
 static void bin_kernel(int op, double *o, const double *x, int64_t sx, const double *y,
                        int64_t sy, int64_t n)
 {
+    if (n <= 0) return;   /* an empty operand's pointer may be past its block */
     const double xv = *x, yv = *y;
     /* x ^ 2: with the exponent a constant, num_binop folds to x * x and the
      * loop vectorises */

@@ -803,14 +803,17 @@ static int elem_op(C *c, const Node *e, int *unary)
 
 static const Node *elem_arg(const Node *e, int i) { return e->kind == N_CALL ? e->k[1 + i] : e->k[i]; }
 
-/* Elementwise operations in the tree at e, down to its leaves. */
-static int count_elem(C *c, const Node *e)
+/* Elementwise operations in the tree at e, down to its leaves, counted up
+ * to cap + 1: a chain of n operators is asked at each of its levels
+ * whether it fuses, so a full count would make compiling it cubic. */
+static int count_elem(C *c, const Node *e, int cap)
 {
     double x;
     int un, n;
     if (fold(e, &x) || elem_op(c, e, &un) < 0) return 0;
-    n = 1 + count_elem(c, elem_arg(e, 0));
-    return un ? n : n + count_elem(c, elem_arg(e, 1));
+    if (cap == 0) return 1;
+    n = 1 + count_elem(c, elem_arg(e, 0), cap - 1);
+    return un || n > cap ? n : n + count_elem(c, elem_arg(e, 1), cap - n);
 }
 
 /* Slot references while a kernel is built: kind in the top bits, since the
@@ -893,7 +896,7 @@ static int fuse_to(C *c, const Node *e, int reg, const char *var)
         body = e->k[1];
     }
     int into = e == c->into && !reduce;
-    int nops = count_elem(c, body);
+    int nops = count_elem(c, body, FUSE_MAXOPS);
     if (nops < (reduce || into ? 1 : 2) || nops > FUSE_MAXOPS) return 0;
     Proto *p = c->fs->p;
     Kernel *ks = realloc(p->kern, (size_t)(p->nkern + 1) * sizeof *ks);
@@ -1119,7 +1122,7 @@ static int store_fused(C *c, const Node *t, const Node *v, int add)
     Fs *fs = c->fs;
     int target;
     if (t->kind != N_INDEX || t->k[0]->kind != N_NAME || single_int_index(t) || !plain_items(c, t) ||
-        resolve(c, t->k[0]->str, &target) != V_LOCAL || count_elem(c, v) < 1 || c->fallback)
+        resolve(c, t->k[0]->str, &target) != V_LOCAL || count_elem(c, v, 1) < 1 || c->fallback)
         return 0;
     int first = fs->freereg;
     int pat = index_items(c, t, first);
