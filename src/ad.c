@@ -2196,26 +2196,55 @@ static Node *rev_block(Ad *a, const Node *b, int clear)
  * so the compiler fuses them, and the temporaries are not kept alive. */
 
 typedef struct Count {
-    Names name;
+    Names name;            /* in the order first met (release() follows it) */
     int *uses, *defs;
     int cap;
+    int *index;            /* hash table of 1 + the name's slot, 0: empty */
+    unsigned icap;         /* a power of 2, at least twice name.n */
 } Count;
+
+static unsigned tally_hash(const char *s);
+
+/* Where n's index is, or the empty entry it would take. */
+static int *count_entry(const Count *c, const char *n)
+{
+    unsigned i = tally_hash(n) & (c->icap - 1);
+    while (c->index[i] && strcmp(c->name.s[c->index[i] - 1], n) != 0) i = (i + 1) & (c->icap - 1);
+    return &c->index[i];
+}
+
+static int count_grow(Count *c)
+{
+    unsigned icap = c->icap ? c->icap * 2 : 128;
+    int cap = (int)(icap / 2);
+    int *u = realloc(c->uses, (size_t)cap * sizeof *u), *d2 = realloc(c->defs, (size_t)cap * sizeof *d2);
+    const char **ns = realloc(c->name.s, (size_t)cap * sizeof *ns);
+    if (u) c->uses = u;
+    if (d2) c->defs = d2;
+    if (ns) c->name.s = ns;
+    int *index = calloc(icap, sizeof *index);
+    if (!u || !d2 || !ns || !index) {
+        free(index);
+        return -1;
+    }
+    free(c->index);
+    c->index = index;
+    c->icap = icap;
+    c->cap = c->name.cap = cap;
+    for (int i = 0; i < c->name.n; i++) *count_entry(c, c->name.s[i]) = i + 1;
+    return 0;
+}
 
 static int count_slot(Count *c, const char *n)
 {
-    for (int i = 0; i < c->name.n; i++)
-        if (strcmp(c->name.s[i], n) == 0) return i;
-    if (!names_add(&c->name, n)) return -1;
-    if (c->name.n > c->cap) {
-        int cap = c->cap ? c->cap * 2 : 64;
-        int *u = realloc(c->uses, (size_t)cap * sizeof *u), *d2 = realloc(c->defs, (size_t)cap * sizeof *d2);
-        if (u) c->uses = u;
-        if (d2) c->defs = d2;
-        if (!u || !d2) return -1;
-        c->cap = cap;
+    if (c->name.n == c->cap && count_grow(c)) return -1;
+    int *e = count_entry(c, n);
+    if (!*e) {
+        c->name.s[c->name.n] = n;
+        c->uses[c->name.n] = c->defs[c->name.n] = 0;
+        *e = ++c->name.n;
     }
-    c->uses[c->name.n - 1] = c->defs[c->name.n - 1] = 0;
-    return c->name.n - 1;
+    return *e - 1;
 }
 
 static void count(Count *c, const Node *e)
@@ -2237,11 +2266,24 @@ static void count(Count *c, const Node *e)
     for (int i = 0; i < e->n; i++) count(c, e->k[i]);
 }
 
+static void count_free(Count *c)
+{
+    free(c->name.s);
+    free(c->uses);
+    free(c->defs);
+    free(c->index);
+}
+
+/* The slot of n, -1 if it is not counted. */
+static int count_find(const Count *c, const char *n)
+{
+    return c->icap ? *count_entry(c, n) - 1 : -1;
+}
+
 static int uses_of(const Count *c, const char *n)
 {
-    for (int i = 0; i < c->name.n; i++)
-        if (strcmp(c->name.s[i], n) == 0) return c->defs[i] == 1 ? c->uses[i] : -1;
-    return -1;
+    int i = count_find(c, n);
+    return i >= 0 && c->defs[i] == 1 ? c->uses[i] : -1;
 }
 
 /* Only builtins without effects: a call of any other function (a user's,
@@ -2403,9 +2445,7 @@ static void simplify(Ad *a, Node *fnbody)
         memset(&c, 0, sizeof c);
         count(&c, fnbody);
         int changed = simplify_block(a, fnbody, &c);
-        free(c.name.s);
-        free(c.uses);
-        free(c.defs);
+        count_free(&c);
         if (!changed) break;
     }
 }
@@ -2426,31 +2466,45 @@ static void release_block(Ad *a, Node *b, const Count *c)
             if (s->k[j] && s->k[j]->kind == N_BLOCK) release_block(a, s->k[j], c);
         if (s && s->kind == N_BLOCK) release_block(a, s, c);
     }
-    for (int v = 0; v < c->name.n; v++) {
-        const char *t = c->name.s[v];
-        int reads = 0, last = -1;
-        if (!c->defs[v]) continue;      /* a parameter */
-        for (int i = 0; i < b->n; i++) {
-            Count here;
-            memset(&here, 0, sizeof here);
-            count(&here, b->k[i]);
-            for (int q = 0; q < here.name.n; q++)
-                if (strcmp(here.name.s[q], t) == 0 && here.uses[q]) {
-                    reads += here.uses[q];
-                    last = i;
-                }
-            free(here.name.s);
-            free(here.uses);
-            free(here.defs);
+    /* each statement counted once: how often it reads each name of c, and
+     * the last statement that reads it */
+    int nv = c->name.n, n0 = b->n;
+    int *reads = calloc((size_t)nv + 1, sizeof *reads), *last = malloc(((size_t)nv + 1) * sizeof *last);
+    int *kills = calloc((size_t)n0 + 1, sizeof *kills);   /* inserted after statement i */
+    if (!reads || !last || !kills) goto out;
+    for (int v = 0; v < nv; v++) last[v] = -1;
+    for (int i = 0; i < n0; i++) {
+        Count here;
+        memset(&here, 0, sizeof here);
+        count(&here, b->k[i]);
+        for (int q = 0; q < here.name.n; q++) {
+            int v = here.uses[q] ? count_find(c, here.name.s[q]) : -1;
+            if (v < 0) continue;
+            reads[v] += here.uses[q];
+            last[v] = i;
         }
-        if (last < 0 || reads != c->uses[v] || last + 1 >= b->n) continue;
-        Node *s = b->k[last];
-        if (s->kind == N_FOR || s->kind == N_WHILE) continue;
-        add(a, b, set(a, t, num(a, 0)));
-        Node *kill = b->k[b->n - 1];
-        memmove(b->k + last + 2, b->k + last + 1, (size_t)(b->n - last - 2) * sizeof *b->k);
-        b->k[last + 1] = kill;
+        count_free(&here);
     }
+    /* a name's `t = 0` goes right after its last reader, in front of the
+     * ones put there before it */
+    for (int v = 0; v < nv; v++) {
+        if (!c->defs[v]) continue;      /* a parameter */
+        int l = last[v];
+        if (l < 0 || reads[v] != c->uses[v] || l + 1 >= n0) continue;
+        int at = l;
+        for (int i = 0; i < l; i++) at += kills[i];
+        Node *s = b->k[at];
+        if (s->kind == N_FOR || s->kind == N_WHILE) continue;
+        add(a, b, set(a, c->name.s[v], num(a, 0)));
+        Node *kill = b->k[b->n - 1];
+        memmove(b->k + at + 2, b->k + at + 1, (size_t)(b->n - at - 2) * sizeof *b->k);
+        b->k[at + 1] = kill;
+        kills[l]++;
+    }
+out:
+    free(reads);
+    free(last);
+    free(kills);
 }
 
 static void release(Ad *a, Node *fnbody)
@@ -2459,9 +2513,7 @@ static void release(Ad *a, Node *fnbody)
     memset(&c, 0, sizeof c);
     count(&c, fnbody);
     release_block(a, fnbody, &c);
-    free(c.name.s);
-    free(c.uses);
-    free(c.defs);
+    count_free(&c);
 }
 
 /* -- forwarding adjoints ---------------------------------------------------- */
