@@ -86,10 +86,36 @@ void ctx_free(Ctx *c, void *p, size_t n)
     free(p);
 }
 
+/* Tuples nest as deep as a program makes them (t = (t, 1) in a loop):
+ * the tuples a freed tuple held the last reference to wait in a list
+ * rather than on the C stack. */
 static void tup_free(Ctx *c, Tuple *t)
 {
-    for (int i = 0; i < t->n; i++) val_decref(c, &t->v[i]);
-    ctx_free(c, t, sizeof *t + (size_t)t->n * sizeof(Value));
+    Tuple **todo = NULL;
+    size_t n = 0, cap = 0;
+    for (;;) {
+        for (int i = 0; i < t->n; i++) {
+            Value *v = &t->v[i];
+            if (v->t == T_TUPLE && *v->u.rc == 1) {
+                if (n == cap) {
+                    size_t nc = cap ? 2 * cap : 64;
+                    Tuple **p = realloc(todo, nc * sizeof *p);
+                    if (!p) {               /* no room: recursion it is */
+                        val_decref(c, v);
+                        continue;
+                    }
+                    todo = p;
+                    cap = nc;
+                }
+                todo[n++] = v->u.tu;        /* its reference moves to the list */
+            } else
+                val_decref(c, v);
+        }
+        ctx_free(c, t, sizeof *t + (size_t)t->n * sizeof(Value));
+        if (!n) break;
+        t = todo[--n];
+    }
+    free(todo);
 }
 
 void val_free(Ctx *c, Value *v)
