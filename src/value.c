@@ -45,23 +45,28 @@ void ctx_release(Ctx *c)
     }
 }
 
+int ctx_charge(Ctx *c, size_t n)
+{
+    if (c->limit && (n > c->limit || c->bytes > c->limit - n))
+        return ctx_err(c, "memory limit exceeded: %zu bytes in use, %zu more requested, limit %zu",
+                       c->bytes, n, c->limit);
+    c->bytes += n;
+    if (c->bytes > c->peak) c->peak = c->bytes;
+    return 0;
+}
+
 void *ctx_alloc(Ctx *c, size_t n)
 {
-    if (c->limit && (n > c->limit || c->bytes > c->limit - n)) {
-        ctx_err(c, "memory limit exceeded: %zu bytes in use, %zu more requested, limit %zu",
-                c->bytes, n, c->limit);
-        return NULL;
-    }
+    if (ctx_charge(c, n)) return NULL;
     void *p = n >= CACHE_MIN ? cache_take(c, n) : NULL;
     if (!p && c->limit) ctx_release(c);   /* cached blocks count against a limit */
     if (!p) p = malloc(n ? n : 1);
     if (!p) {
+        c->bytes -= n;
         ctx_err(c, "out of memory allocating %zu bytes", n);
         return NULL;
     }
-    c->bytes += n;
     c->nalloc++;
-    if (c->bytes > c->peak) c->peak = c->bytes;
     return p;
 }
 

@@ -645,6 +645,7 @@ static int execute(Vm *vm, int depth0, Value *result)
             if (vm->nframes == depth0) {
                 if (result) *result = ret;
                 else val_decref(ctx, &ret);
+                if (!depth0) tape_clear(ctx);   /* its stacks count as memory in use */
                 return 0;
             }
             LOADFRAME();
