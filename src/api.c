@@ -466,13 +466,18 @@ static int exec(dial_vm *d, const char *name, const char *code, size_t len, unsi
     Sbuf gen;
     sb_init(&gen);
     if (flags & DIAL_AD_SOURCE) vm->adsrc = &gen;
+    vm->ctx.msg[0] = '\0';         /* set if making a constant fails */
     Proto *main = compile_chunk(vm, pr.program, src, echo, &vm->err);
     vm->adsrc = NULL;
     /* functions and rules stay known to grad: keep their trees */
     if (!main || vm_keeparena(vm, arena)) arena_free(arena);
     if (main && (flags & DIAL_AD_SOURCE)) fwrite(gen.s ? gen.s : "", 1, gen.len, vm->ctx.out);
     sb_free(&gen);
-    if (!main) return DIAL_ERROR_SYNTAX;
+    if (!main) {
+        /* a constant too big for the memory is no syntax error */
+        int st = vm->ctx.msg[0] ? run_status(vm) : DIAL_ERROR_SYNTAX;
+        return st == DIAL_ERROR_LIMIT || st == DIAL_ERROR_MEMORY ? st : DIAL_ERROR_SYNTAX;
+    }
     if (flags & DIAL_AD_SOURCE) return DIAL_OK;
     if (flags & DIAL_DISASM) {
         Sbuf b;
@@ -633,6 +638,11 @@ int dial_set_memory_limit(dial_vm *d, size_t bytes)
     d->vm->ctx.limit = bytes;
     if (bytes) ctx_release(&d->vm->ctx);   /* cached blocks count against a limit */
     return seterr(d, DIAL_OK, NULL);
+}
+
+size_t dial_memory_used(const dial_vm *d)
+{
+    return d ? d->vm->ctx.bytes : 0;
 }
 
 int dial_set_step_limit(dial_vm *d, uint64_t steps)
