@@ -771,8 +771,10 @@ done:
 
 /* Before lowering loop *s: its step functions when it is checkpointed,
  * written so (*s becomes the loop over the step's call) or, a `for`
- * without `checkpoint`, if its cache may exceed the AD budget. */
-static Ck *ckpt_prepare(Ad *a, const Node **s)
+ * without `checkpoint`, if its cache may exceed the AD budget. Returns
+ * the index of its Ck, or -1: loops nested in it add theirs, which may
+ * move the array. */
+static int ckpt_prepare(Ad *a, const Node **s)
 {
     Ck *ck = NULL;
     if ((*s)->op == 1) {
@@ -781,13 +783,14 @@ static Ck *ckpt_prepare(Ad *a, const Node **s)
     } else if ((*s)->kind == N_FOR && ckpt_loop(a, *s, &ck, 1)) {
         ck->autom = 1;
     }
-    return ck;
+    return ck ? (int)(ck - a->ck) : -1;
 }
 
 /* The lowered loop of a checkpointed one: op 1 marks it written so. */
-static void ckpt_mark(Ck *ck, Node *loop)
+static void ckpt_mark(Ad *a, int k, Node *loop)
 {
-    if (!ck || !loop) return;
+    if (k < 0 || !loop) return;
+    Ck *ck = &a->ck[k];
     loop->op = !ck->autom;
     ck->loop = loop;
 }
@@ -817,10 +820,10 @@ static void lower_stmt(Ad *a, Node *out, const Node *s)
         break;
     }
     case N_FOR: {
-        Ck *ck = ckpt_prepare(a, &s);
+        int ck = ckpt_prepare(a, &s);
         Node *from = bind(a, out, lower_op(a, out, s->k[0]));
         Node *to = bind(a, out, lower_op(a, out, s->k[1]));
-        Node *count = ck && s->k[3] ? bind(a, out, lower_op(a, out, s->k[3])) : NULL;
+        Node *count = ck >= 0 && s->k[3] ? bind(a, out, lower_op(a, out, s->k[3])) : NULL;
         Scope sc;
         Names dummy = {0};
         scope_push(a, &sc, &dummy);
@@ -838,7 +841,7 @@ static void lower_stmt(Ad *a, Node *out, const Node *s)
             if (f) f->str = (char *)var;
             add(a, f, count);
             add(a, out, f);
-            ckpt_mark(ck, f);
+            ckpt_mark(a, ck, f);
             break;
         }
         /* a loop that may stop early runs as a while loop over a counter */
@@ -858,8 +861,8 @@ static void lower_stmt(Ad *a, Node *out, const Node *s)
         break;
     }
     case N_WHILE: {
-        Ck *ck = ckpt_prepare(a, &s);
-        Node *count = ck && s->k[2] ? bind(a, out, lower_op(a, out, s->k[2])) : NULL;
+        int ck = ckpt_prepare(a, &s);
+        Node *count = ck >= 0 && s->k[2] ? bind(a, out, lower_op(a, out, s->k[2])) : NULL;
         Node *c = lower_expr(a, out, s->k[0]);
         if (c->kind != N_NAME) c = bind(a, out, c);
         LoopFlags lf;
@@ -880,7 +883,7 @@ static void lower_stmt(Ad *a, Node *out, const Node *s)
         Node *w = add(a, add(a, node(a, N_WHILE), c), inner);
         add(a, w, count);
         add(a, out, w);
-        ckpt_mark(ck, w);
+        ckpt_mark(a, ck, w);
         break;
     }
     case N_RETURN:
