@@ -118,6 +118,8 @@ typedef struct Ad {
     Names shaped;          /* variables whose shape (only) the reverse reads */
     struct Pos *pos;       /* each statement's order and enclosing loops */
     int npos, poscap;
+    struct Def *def;       /* hash table: where each variable is assigned */
+    unsigned defcap;
     struct Read *read;     /* where the reverse reads each variable */
     int nread, readcap;
     struct Read *pre;      /* statements pass 3 adds: the site they precede */
@@ -1127,13 +1129,85 @@ static int activity(Ad *a, const Node *b)
  * two reads with no assignment between them agree. */
 static const char *shape_class(Ad *a, const char *v, int at, int depth);
 
-static int defines(const Node *s, const char *v)
+/* The statements (positions in pos, ascending) assigning a variable:
+ * found by hashing, where scanning every statement for each question made
+ * the analyses quadratic in a function's length. */
+typedef struct Def {
+    const char *name;
+    int *at;
+    int n, cap;
+} Def;
+
+static unsigned tally_hash(const char *s);
+
+static Def *def_entry(const Ad *a, const char *v)
 {
-    if (s->kind == N_ASSIGN) return s->k[0]->kind == N_NAME && strcmp(s->k[0]->str, v) == 0;
-    if (s->kind == N_MASSIGN)
-        for (int j = 0; j + 1 < s->n; j++)
-            if (strcmp(s->k[j]->str, v) == 0) return 1;
-    return s->kind == N_FOR && s->str && strcmp(s->str, v) == 0;
+    unsigned i = tally_hash(v) & (a->defcap - 1);
+    while (a->def[i].name && strcmp(a->def[i].name, v) != 0) i = (i + 1) & (a->defcap - 1);
+    return &a->def[i];
+}
+
+static void def_add(Ad *a, const char *v, int at)
+{
+    Def *d = def_entry(a, v);
+    d->name = v;
+    if (d->n == d->cap) {
+        int cap = d->cap ? 2 * d->cap : 2;
+        int *p = realloc(d->at, (size_t)cap * sizeof *p);
+        if (!p) {
+            a->nerrs++;
+            return;
+        }
+        d->at = p;
+        d->cap = cap;
+    }
+    d->at[d->n++] = at;
+}
+
+/* Made once the statements are numbered; a table at least twice as big
+ * as the names it can hold. */
+static void index_defs(Ad *a)
+{
+    unsigned names = 0;
+    for (int i = 0; i < a->npos; i++) names += (unsigned)(a->pos[i].s->kind == N_MASSIGN ? a->pos[i].s->n : 1);
+    for (a->defcap = 64; a->defcap < 2 * names; a->defcap *= 2) {}
+    if (!(a->def = calloc(a->defcap, sizeof *a->def))) {
+        a->defcap = 0;
+        a->nerrs++;
+        return;
+    }
+    for (int i = 0; i < a->npos; i++) {
+        const Node *st = a->pos[i].s;
+        if (st->kind == N_ASSIGN && st->k[0]->kind == N_NAME) def_add(a, st->k[0]->str, i);
+        for (int j = 0; st->kind == N_MASSIGN && j + 1 < st->n; j++) {
+            int again = 0;              /* `x, x = f()` assigns x once */
+            for (int q = 0; q < j; q++) again |= strcmp(st->k[q]->str, st->k[j]->str) == 0;
+            if (!again) def_add(a, st->k[j]->str, i);
+        }
+        if (st->kind == N_FOR && st->str) def_add(a, st->str, i);
+    }
+}
+
+static void free_defs(Ad *a)
+{
+    for (unsigned i = 0; i < a->defcap; i++) free(a->def[i].at);
+    free(a->def);
+    a->def = NULL;
+    a->defcap = 0;
+}
+
+/* How many statements assign v, and how many of them come before `at`. */
+static int ndefs(const Ad *a, const char *v, int at, int *before)
+{
+    const Def *d = a->defcap ? def_entry(a, v) : NULL;
+    int n = d && d->name ? d->n : 0, lo = 0, hi = n;
+    while (lo < hi) {
+        int mid = (lo + hi) / 2;
+        if (d->at[mid] < at) lo = mid + 1;
+        else hi = mid;
+    }
+    if (before) *before = lo;
+    return n;
 }
 
 static const char *class_of(Ad *a, const Node *e, int at, int depth)
@@ -1189,13 +1263,8 @@ static const char *derived(Ad *a, const Node *s, int at, int depth)
 
 static const char *shape_class(Ad *a, const char *v, int at, int depth)
 {
-    int ndef = 0, before = 0, only = -1;
-    for (int i = 0; i < a->npos; i++)
-        if (defines(a->pos[i].s, v)) {
-            ndef++;
-            only = i;
-            if (i < at) before++;
-        }
+    int before, ndef = ndefs(a, v, at, &before);
+    int only = ndef ? def_entry(a, v)->at[ndef - 1] : -1;
     if (ndef == 1 && a->pos[only].s->kind == N_ASSIGN && only < at)
         return derived(a, a->pos[only].s, only, depth);
     char buf[512];
@@ -1270,9 +1339,7 @@ static int value_read(const Inst *in, const Node *e, int p)
  * changes and costs nothing to read)? */
 static int assigned(const Ad *a, const char *v)
 {
-    for (int i = 0; i < a->npos; i++)
-        if (defines(a->pos[i].s, v)) return 1;
-    return 0;
+    return ndefs(a, v, 0, NULL) > 0;
 }
 
 /* A variable holding, at the current statement, a value of v's shape, so a
@@ -1315,8 +1382,7 @@ static int stored(const Ad *a, const char *v);
 static const Node *remat_def(Ad *a, const char *v, int depth)
 {
     const Node *def = NULL;
-    int ndef = 0;
-    for (int i = 0; i < a->npos; i++) ndef += defines(a->pos[i].s, v);
+    int ndef = ndefs(a, v, 0, NULL);
     for (int i = 0; a->body && i < a->body->n && ndef == 1; i++) {
         const Node *s = a->body->k[i];
         if (s && s->kind == N_ASSIGN && s->k[0]->kind == N_NAME && strcmp(s->k[0]->str, v) == 0) def = s;
@@ -2844,8 +2910,7 @@ static const char *expr_class(Ad *a, const Node *e, const char *t)
     case N_NUM: return "num";
     case N_NAME: {
         if (strcmp(e->str, t) == 0) return "num";
-        int ndef = 0;
-        for (int i = 0; i < a->npos; i++) ndef += defines(a->pos[i].s, e->str);
+        int ndef = ndefs(a, e->str, 0, NULL);
         /* one value all along; the reverse's own names get a class of
          * their own, which matches no other */
         return ndef > 1 || stored(a, e->str) ? NULL : shape_class(a, e->str, a->npos, 0);
@@ -2962,6 +3027,7 @@ static void reset(Ad *a)
     free(a->shaped.s);
     free(a->vars.s);
     free(a->pos);
+    free_defs(a);
     free(a->read);
     free(a->pre);
     for (int i = 0; i < a->nck; i++) {
@@ -3086,6 +3152,8 @@ static int build_pair(Ad *a, const Node *fn, unsigned mask)
     memset(&sub.shaped, 0, sizeof sub.shaped);
     memset(&sub.vars, 0, sizeof sub.vars);
     sub.pos = NULL;
+    sub.def = NULL;
+    sub.defcap = 0;
     sub.read = NULL;
     sub.pre = NULL;
     sub.ck = NULL;
@@ -3114,6 +3182,7 @@ static int build_pair(Ad *a, const Node *fn, unsigned mask)
     }
     const Node *loops[MAXLOOPS];
     number(b, body, loops, 0);
+    index_defs(b);
     b->body = body;
     needs(b, body);
     if (b->nerrs) goto done;
