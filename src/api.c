@@ -361,14 +361,27 @@ dial_array *dial_tuple_get(const dial_array *a, int i)
     return handle(a->vm, v);
 }
 
-/* A value the host may hold: an array, a number or a tuple of them. */
+/* A value the host may hold: an array, a number or a tuple of them. The
+ * tuples still to look into wait in a list: they nest as deep as a program
+ * makes them (t = (t, 1) in a loop), too deep for the C stack. */
 static int hostable(const Value *v)
 {
-    if (v->t == T_NUM || v->t == T_ARR) return 1;
-    if (v->t != T_TUPLE) return 0;
-    for (int k = 0; k < v->u.tu->n; k++)
-        if (!hostable(&v->u.tu->v[k])) return 0;
-    return 1;
+    if (v->t != T_TUPLE) return v->t == T_NUM || v->t == T_ARR;
+    const Tuple **todo = NULL;
+    int n = 0, cap = 0, ok = !grow((void **)&todo, &cap, n, sizeof *todo);
+    if (ok) todo[n++] = v->u.tu;
+    while (ok && n) {
+        const Tuple *t = todo[--n];
+        for (int k = 0; ok && k < t->n; k++) {
+            const Value *e = &t->v[k];
+            if (e->t != T_TUPLE)
+                ok = e->t == T_NUM || e->t == T_ARR;
+            else if ((ok = !grow((void **)&todo, &cap, n, sizeof *todo)))
+                todo[n++] = e->u.tu;
+        }
+    }
+    free(todo);
+    return ok;
 }
 
 /* -- VMs ---------------------------------------------------------------------- */

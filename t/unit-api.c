@@ -245,6 +245,13 @@ static void limits(void)
     dial_set_memory_limit(vm, 0);
     dial_set_step_limit(vm, 1000);
     limited(vm, by_steps, (int)(sizeof by_steps / sizeof *by_steps), "step limit exceeded");
+    dial_set_step_limit(vm, 0);
+    dial_array *deep = NULL;
+    ok(run(vm, "fn pair(x) { return x, 1 }\ndeep = 0\nfor i in 0..1000000 { deep = pair(deep) }") == DIAL_OK &&
+           dial_get_global(vm, "deep", &deep) == DIAL_OK && dial_tuple_size(deep) == 2,
+       "a tuple nested 10^6 deep goes to the host");
+    ok(run(vm, "deep = 0") == DIAL_OK, "... and back");
+    dial_array_free(deep);
     dial_free(vm);
     fclose(devnull);
 }
