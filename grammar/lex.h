@@ -13,6 +13,9 @@
 /* The compiler walks the tree recursively: deeper trees and bracket
  * nesting are refused, so a hostile input cannot overflow its C stack. */
 #define PARSE_MAXDEPTH 1000
+/* Longer names are refused: every message quoting a name, and every name
+ * grad derives from one, stays short. */
+#define PARSE_MAXNAME 255
 
 typedef struct PState {
     Arena *arena;

@@ -175,10 +175,16 @@ static int boolean(PState *p, DIAL_YYSTYPE *lval, Loc *lloc, double v)
 
 static int name(PState *p, DIAL_YYSTYPE *lval, Loc *lloc)
 {
+    size_t n = (size_t)(p->cur - p->tok);
+    if (n > PARSE_MAXNAME) {
+        char what[64];
+        snprintf(what, sizeof what, "name longer than %d characters", PARSE_MAXNAME);
+        lex_error(p, p->tok, what, p->tok, n);
+    }
     token(p, lloc, TK_NAME);
     Node *v = leaf(p, N_NAME, lloc);
     if (!v) return at_end(p, lloc);
-    v->str = arena_strdup(p->arena, (const char *)p->tok, (size_t)(p->cur - p->tok));
+    v->str = arena_strdup(p->arena, (const char *)p->tok, n);
     if (!v->str) {
         out_of_memory(p, lloc);
         return at_end(p, lloc);

@@ -118,6 +118,8 @@ typedef struct Ad {
     Names shaped;          /* variables whose shape (only) the reverse reads */
     struct Pos *pos;       /* each statement's order and enclosing loops */
     int npos, poscap;
+    struct Def *def;       /* hash table: where each variable is assigned */
+    unsigned defcap;
     struct Read *read;     /* where the reverse reads each variable */
     int nread, readcap;
     struct Read *pre;      /* statements pass 3 adds: the site they precede */
@@ -864,8 +866,10 @@ done:
 
 /* Before lowering loop *s: its step functions when it is checkpointed,
  * written so (*s becomes the loop over the step's call) or, a `for`
- * without `checkpoint`, if its cache may exceed the AD budget. */
-static Ck *ckpt_prepare(Ad *a, const Node **s)
+ * without `checkpoint`, if its cache may exceed the AD budget. Returns
+ * the index of its Ck, or -1: loops nested in it add theirs, which may
+ * move the array. */
+static int ckpt_prepare(Ad *a, const Node **s)
 {
     Ck *ck = NULL;
     if ((*s)->op == 1) {
@@ -874,13 +878,14 @@ static Ck *ckpt_prepare(Ad *a, const Node **s)
     } else if ((*s)->kind == N_FOR && ckpt_loop(a, *s, &ck, 1)) {
         ck->autom = 1;
     }
-    return ck;
+    return ck ? (int)(ck - a->ck) : -1;
 }
 
 /* The lowered loop of a checkpointed one: op 1 marks it written so. */
-static void ckpt_mark(Ck *ck, Node *loop)
+static void ckpt_mark(Ad *a, int k, Node *loop)
 {
-    if (!ck || !loop) return;
+    if (k < 0 || !loop) return;
+    Ck *ck = &a->ck[k];
     loop->op = !ck->autom;
     ck->loop = loop;
 }
@@ -910,10 +915,10 @@ static void lower_stmt(Ad *a, Node *out, const Node *s)
         break;
     }
     case N_FOR: {
-        Ck *ck = ckpt_prepare(a, &s);
+        int ck = ckpt_prepare(a, &s);
         Node *from = bind(a, out, lower_op(a, out, s->k[0]));
         Node *to = bind(a, out, lower_op(a, out, s->k[1]));
-        Node *count = ck && s->k[3] ? bind(a, out, lower_op(a, out, s->k[3])) : NULL;
+        Node *count = ck >= 0 && s->k[3] ? bind(a, out, lower_op(a, out, s->k[3])) : NULL;
         Scope sc;
         Names dummy = {0};
         scope_push(a, &sc, &dummy);
@@ -931,7 +936,7 @@ static void lower_stmt(Ad *a, Node *out, const Node *s)
             if (f) f->str = (char *)var;
             add(a, f, count);
             add(a, out, f);
-            ckpt_mark(ck, f);
+            ckpt_mark(a, ck, f);
             break;
         }
         /* a loop that may stop early runs as a while loop over a counter */
@@ -951,8 +956,8 @@ static void lower_stmt(Ad *a, Node *out, const Node *s)
         break;
     }
     case N_WHILE: {
-        Ck *ck = ckpt_prepare(a, &s);
-        Node *count = ck && s->k[2] ? bind(a, out, lower_op(a, out, s->k[2])) : NULL;
+        int ck = ckpt_prepare(a, &s);
+        Node *count = ck >= 0 && s->k[2] ? bind(a, out, lower_op(a, out, s->k[2])) : NULL;
         Node *c = lower_expr(a, out, s->k[0]);
         if (c->kind != N_NAME) c = bind(a, out, c);
         LoopFlags lf;
@@ -973,7 +978,7 @@ static void lower_stmt(Ad *a, Node *out, const Node *s)
         Node *w = add(a, add(a, node(a, N_WHILE), c), inner);
         add(a, w, count);
         add(a, out, w);
-        ckpt_mark(ck, w);
+        ckpt_mark(a, ck, w);
         break;
     }
     case N_RETURN:
@@ -1231,13 +1236,85 @@ static int activity(Ad *a, const Node *b)
  * two reads with no assignment between them agree. */
 static const char *shape_class(Ad *a, const char *v, int at, int depth);
 
-static int defines(const Node *s, const char *v)
+/* The statements (positions in pos, ascending) assigning a variable:
+ * found by hashing, where scanning every statement for each question made
+ * the analyses quadratic in a function's length. */
+typedef struct Def {
+    const char *name;
+    int *at;
+    int n, cap;
+} Def;
+
+static unsigned tally_hash(const char *s);
+
+static Def *def_entry(const Ad *a, const char *v)
 {
-    if (s->kind == N_ASSIGN) return s->k[0]->kind == N_NAME && strcmp(s->k[0]->str, v) == 0;
-    if (s->kind == N_MASSIGN)
-        for (int j = 0; j + 1 < s->n; j++)
-            if (strcmp(s->k[j]->str, v) == 0) return 1;
-    return s->kind == N_FOR && s->str && strcmp(s->str, v) == 0;
+    unsigned i = tally_hash(v) & (a->defcap - 1);
+    while (a->def[i].name && strcmp(a->def[i].name, v) != 0) i = (i + 1) & (a->defcap - 1);
+    return &a->def[i];
+}
+
+static void def_add(Ad *a, const char *v, int at)
+{
+    Def *d = def_entry(a, v);
+    d->name = v;
+    if (d->n == d->cap) {
+        int cap = d->cap ? 2 * d->cap : 2;
+        int *p = realloc(d->at, (size_t)cap * sizeof *p);
+        if (!p) {
+            a->nerrs++;
+            return;
+        }
+        d->at = p;
+        d->cap = cap;
+    }
+    d->at[d->n++] = at;
+}
+
+/* Made once the statements are numbered; a table at least twice as big
+ * as the names it can hold. */
+static void index_defs(Ad *a)
+{
+    unsigned names = 0;
+    for (int i = 0; i < a->npos; i++) names += (unsigned)(a->pos[i].s->kind == N_MASSIGN ? a->pos[i].s->n : 1);
+    for (a->defcap = 64; a->defcap < 2 * names; a->defcap *= 2) {}
+    if (!(a->def = calloc(a->defcap, sizeof *a->def))) {
+        a->defcap = 0;
+        a->nerrs++;
+        return;
+    }
+    for (int i = 0; i < a->npos; i++) {
+        const Node *st = a->pos[i].s;
+        if (st->kind == N_ASSIGN && st->k[0]->kind == N_NAME) def_add(a, st->k[0]->str, i);
+        for (int j = 0; st->kind == N_MASSIGN && j + 1 < st->n; j++) {
+            int again = 0;              /* `x, x = f()` assigns x once */
+            for (int q = 0; q < j; q++) again |= strcmp(st->k[q]->str, st->k[j]->str) == 0;
+            if (!again) def_add(a, st->k[j]->str, i);
+        }
+        if (st->kind == N_FOR && st->str) def_add(a, st->str, i);
+    }
+}
+
+static void free_defs(Ad *a)
+{
+    for (unsigned i = 0; i < a->defcap; i++) free(a->def[i].at);
+    free(a->def);
+    a->def = NULL;
+    a->defcap = 0;
+}
+
+/* How many statements assign v, and how many of them come before `at`. */
+static int ndefs(const Ad *a, const char *v, int at, int *before)
+{
+    const Def *d = a->defcap ? def_entry(a, v) : NULL;
+    int n = d && d->name ? d->n : 0, lo = 0, hi = n;
+    while (lo < hi) {
+        int mid = (lo + hi) / 2;
+        if (d->at[mid] < at) lo = mid + 1;
+        else hi = mid;
+    }
+    if (before) *before = lo;
+    return n;
 }
 
 static const char *class_of(Ad *a, const Node *e, int at, int depth)
@@ -1293,13 +1370,8 @@ static const char *derived(Ad *a, const Node *s, int at, int depth)
 
 static const char *shape_class(Ad *a, const char *v, int at, int depth)
 {
-    int ndef = 0, before = 0, only = -1;
-    for (int i = 0; i < a->npos; i++)
-        if (defines(a->pos[i].s, v)) {
-            ndef++;
-            only = i;
-            if (i < at) before++;
-        }
+    int before, ndef = ndefs(a, v, at, &before);
+    int only = ndef ? def_entry(a, v)->at[ndef - 1] : -1;
     if (ndef == 1 && a->pos[only].s->kind == N_ASSIGN && only < at)
         return derived(a, a->pos[only].s, only, depth);
     char buf[512];
@@ -1374,9 +1446,7 @@ static int value_read(const Inst *in, const Node *e, int p)
  * changes and costs nothing to read)? */
 static int assigned(const Ad *a, const char *v)
 {
-    for (int i = 0; i < a->npos; i++)
-        if (defines(a->pos[i].s, v)) return 1;
-    return 0;
+    return ndefs(a, v, 0, NULL) > 0;
 }
 
 /* A variable holding, at the current statement, a value of v's shape, so a
@@ -1419,8 +1489,7 @@ static int stored(const Ad *a, const char *v);
 static const Node *remat_def(Ad *a, const char *v, int depth)
 {
     const Node *def = NULL;
-    int ndef = 0;
-    for (int i = 0; i < a->npos; i++) ndef += defines(a->pos[i].s, v);
+    int ndef = ndefs(a, v, 0, NULL);
     for (int i = 0; a->body && i < a->body->n && ndef == 1; i++) {
         const Node *s = a->body->k[i];
         if (s && s->kind == N_ASSIGN && s->k[0]->kind == N_NAME && strcmp(s->k[0]->str, v) == 0) def = s;
@@ -2300,26 +2369,55 @@ static Node *rev_block(Ad *a, const Node *b, int clear)
  * so the compiler fuses them, and the temporaries are not kept alive. */
 
 typedef struct Count {
-    Names name;
+    Names name;            /* in the order first met (release() follows it) */
     int *uses, *defs;
     int cap;
+    int *index;            /* hash table of 1 + the name's slot, 0: empty */
+    unsigned icap;         /* a power of 2, at least twice name.n */
 } Count;
+
+static unsigned tally_hash(const char *s);
+
+/* Where n's index is, or the empty entry it would take. */
+static int *count_entry(const Count *c, const char *n)
+{
+    unsigned i = tally_hash(n) & (c->icap - 1);
+    while (c->index[i] && strcmp(c->name.s[c->index[i] - 1], n) != 0) i = (i + 1) & (c->icap - 1);
+    return &c->index[i];
+}
+
+static int count_grow(Count *c)
+{
+    unsigned icap = c->icap ? c->icap * 2 : 128;
+    int cap = (int)(icap / 2);
+    int *u = realloc(c->uses, (size_t)cap * sizeof *u), *d2 = realloc(c->defs, (size_t)cap * sizeof *d2);
+    const char **ns = realloc(c->name.s, (size_t)cap * sizeof *ns);
+    if (u) c->uses = u;
+    if (d2) c->defs = d2;
+    if (ns) c->name.s = ns;
+    int *index = calloc(icap, sizeof *index);
+    if (!u || !d2 || !ns || !index) {
+        free(index);
+        return -1;
+    }
+    free(c->index);
+    c->index = index;
+    c->icap = icap;
+    c->cap = c->name.cap = cap;
+    for (int i = 0; i < c->name.n; i++) *count_entry(c, c->name.s[i]) = i + 1;
+    return 0;
+}
 
 static int count_slot(Count *c, const char *n)
 {
-    for (int i = 0; i < c->name.n; i++)
-        if (strcmp(c->name.s[i], n) == 0) return i;
-    if (!names_add(&c->name, n)) return -1;
-    if (c->name.n > c->cap) {
-        int cap = c->cap ? c->cap * 2 : 64;
-        int *u = realloc(c->uses, (size_t)cap * sizeof *u), *d2 = realloc(c->defs, (size_t)cap * sizeof *d2);
-        if (u) c->uses = u;
-        if (d2) c->defs = d2;
-        if (!u || !d2) return -1;
-        c->cap = cap;
+    if (c->name.n == c->cap && count_grow(c)) return -1;
+    int *e = count_entry(c, n);
+    if (!*e) {
+        c->name.s[c->name.n] = n;
+        c->uses[c->name.n] = c->defs[c->name.n] = 0;
+        *e = ++c->name.n;
     }
-    c->uses[c->name.n - 1] = c->defs[c->name.n - 1] = 0;
-    return c->name.n - 1;
+    return *e - 1;
 }
 
 static void count(Count *c, const Node *e)
@@ -2341,11 +2439,24 @@ static void count(Count *c, const Node *e)
     for (int i = 0; i < e->n; i++) count(c, e->k[i]);
 }
 
+static void count_free(Count *c)
+{
+    free(c->name.s);
+    free(c->uses);
+    free(c->defs);
+    free(c->index);
+}
+
+/* The slot of n, -1 if it is not counted. */
+static int count_find(const Count *c, const char *n)
+{
+    return c->icap ? *count_entry(c, n) - 1 : -1;
+}
+
 static int uses_of(const Count *c, const char *n)
 {
-    for (int i = 0; i < c->name.n; i++)
-        if (strcmp(c->name.s[i], n) == 0) return c->defs[i] == 1 ? c->uses[i] : -1;
-    return -1;
+    int i = count_find(c, n);
+    return i >= 0 && c->defs[i] == 1 ? c->uses[i] : -1;
 }
 
 /* Only builtins without effects: a call of any other function (a user's,
@@ -2507,9 +2618,7 @@ static void simplify(Ad *a, Node *fnbody)
         memset(&c, 0, sizeof c);
         count(&c, fnbody);
         int changed = simplify_block(a, fnbody, &c);
-        free(c.name.s);
-        free(c.uses);
-        free(c.defs);
+        count_free(&c);
         if (!changed) break;
     }
 }
@@ -2530,31 +2639,45 @@ static void release_block(Ad *a, Node *b, const Count *c)
             if (s->k[j] && s->k[j]->kind == N_BLOCK) release_block(a, s->k[j], c);
         if (s && s->kind == N_BLOCK) release_block(a, s, c);
     }
-    for (int v = 0; v < c->name.n; v++) {
-        const char *t = c->name.s[v];
-        int reads = 0, last = -1;
-        if (!c->defs[v]) continue;      /* a parameter */
-        for (int i = 0; i < b->n; i++) {
-            Count here;
-            memset(&here, 0, sizeof here);
-            count(&here, b->k[i]);
-            for (int q = 0; q < here.name.n; q++)
-                if (strcmp(here.name.s[q], t) == 0 && here.uses[q]) {
-                    reads += here.uses[q];
-                    last = i;
-                }
-            free(here.name.s);
-            free(here.uses);
-            free(here.defs);
+    /* each statement counted once: how often it reads each name of c, and
+     * the last statement that reads it */
+    int nv = c->name.n, n0 = b->n;
+    int *reads = calloc((size_t)nv + 1, sizeof *reads), *last = malloc(((size_t)nv + 1) * sizeof *last);
+    int *kills = calloc((size_t)n0 + 1, sizeof *kills);   /* inserted after statement i */
+    if (!reads || !last || !kills) goto out;
+    for (int v = 0; v < nv; v++) last[v] = -1;
+    for (int i = 0; i < n0; i++) {
+        Count here;
+        memset(&here, 0, sizeof here);
+        count(&here, b->k[i]);
+        for (int q = 0; q < here.name.n; q++) {
+            int v = here.uses[q] ? count_find(c, here.name.s[q]) : -1;
+            if (v < 0) continue;
+            reads[v] += here.uses[q];
+            last[v] = i;
         }
-        if (last < 0 || reads != c->uses[v] || last + 1 >= b->n) continue;
-        Node *s = b->k[last];
-        if (s->kind == N_FOR || s->kind == N_WHILE) continue;
-        add(a, b, set(a, t, num(a, 0)));
-        Node *kill = b->k[b->n - 1];
-        memmove(b->k + last + 2, b->k + last + 1, (size_t)(b->n - last - 2) * sizeof *b->k);
-        b->k[last + 1] = kill;
+        count_free(&here);
     }
+    /* a name's `t = 0` goes right after its last reader, in front of the
+     * ones put there before it */
+    for (int v = 0; v < nv; v++) {
+        if (!c->defs[v]) continue;      /* a parameter */
+        int l = last[v];
+        if (l < 0 || reads[v] != c->uses[v] || l + 1 >= n0) continue;
+        int at = l;
+        for (int i = 0; i < l; i++) at += kills[i];
+        Node *s = b->k[at];
+        if (s->kind == N_FOR || s->kind == N_WHILE) continue;
+        add(a, b, set(a, c->name.s[v], num(a, 0)));
+        Node *kill = b->k[b->n - 1];
+        memmove(b->k + at + 2, b->k + at + 1, (size_t)(b->n - at - 2) * sizeof *b->k);
+        b->k[at + 1] = kill;
+        kills[l]++;
+    }
+out:
+    free(reads);
+    free(last);
+    free(kills);
 }
 
 static void release(Ad *a, Node *fnbody)
@@ -2563,9 +2686,7 @@ static void release(Ad *a, Node *fnbody)
     memset(&c, 0, sizeof c);
     count(&c, fnbody);
     release_block(a, fnbody, &c);
-    free(c.name.s);
-    free(c.uses);
-    free(c.defs);
+    count_free(&c);
 }
 
 /* -- forwarding adjoints ---------------------------------------------------- */
@@ -2893,8 +3014,7 @@ static const char *expr_class(Ad *a, const Node *e, const char *t)
     case N_NUM: return "num";
     case N_NAME: {
         if (strcmp(e->str, t) == 0) return "num";
-        int ndef = 0;
-        for (int i = 0; i < a->npos; i++) ndef += defines(a->pos[i].s, e->str);
+        int ndef = ndefs(a, e->str, 0, NULL);
         /* one value all along; the reverse's own names get a class of
          * their own, which matches no other */
         return ndef > 1 || stored(a, e->str) ? NULL : shape_class(a, e->str, a->npos, 0);
@@ -3011,6 +3131,7 @@ static void reset(Ad *a)
     free(a->shaped.s);
     free(a->vars.s);
     free(a->pos);
+    free_defs(a);
     free(a->read);
     free(a->pre);
     for (int i = 0; i < a->nck; i++) {
@@ -3597,6 +3718,8 @@ static int build_pair(Ad *a, const Node *fn, unsigned mask)
     memset(&sub.shaped, 0, sizeof sub.shaped);
     memset(&sub.vars, 0, sizeof sub.vars);
     sub.pos = NULL;
+    sub.def = NULL;
+    sub.defcap = 0;
     sub.read = NULL;
     sub.pre = NULL;
     sub.ck = NULL;
@@ -3625,6 +3748,7 @@ static int build_pair(Ad *a, const Node *fn, unsigned mask)
     }
     const Node *loops[MAXLOOPS];
     number(b, body, loops, 0);
+    index_defs(b);
     b->body = body;
     needs(b, body);
     if (b->nerrs) goto done;

@@ -361,14 +361,27 @@ dial_array *dial_tuple_get(const dial_array *a, int i)
     return handle(a->vm, v);
 }
 
-/* A value the host may hold: an array, a number or a tuple of them. */
+/* A value the host may hold: an array, a number or a tuple of them. The
+ * tuples still to look into wait in a list: they nest as deep as a program
+ * makes them (t = (t, 1) in a loop), too deep for the C stack. */
 static int hostable(const Value *v)
 {
-    if (v->t == T_NUM || v->t == T_ARR) return 1;
-    if (v->t != T_TUPLE) return 0;
-    for (int k = 0; k < v->u.tu->n; k++)
-        if (!hostable(&v->u.tu->v[k])) return 0;
-    return 1;
+    if (v->t != T_TUPLE) return v->t == T_NUM || v->t == T_ARR;
+    const Tuple **todo = NULL;
+    int n = 0, cap = 0, ok = !grow((void **)&todo, &cap, n, sizeof *todo);
+    if (ok) todo[n++] = v->u.tu;
+    while (ok && n) {
+        const Tuple *t = todo[--n];
+        for (int k = 0; ok && k < t->n; k++) {
+            const Value *e = &t->v[k];
+            if (e->t != T_TUPLE)
+                ok = e->t == T_NUM || e->t == T_ARR;
+            else if ((ok = !grow((void **)&todo, &cap, n, sizeof *todo)))
+                todo[n++] = e->u.tu;
+        }
+    }
+    free(todo);
+    return ok;
 }
 
 /* -- VMs ---------------------------------------------------------------------- */
@@ -466,13 +479,18 @@ static int exec(dial_vm *d, const char *name, const char *code, size_t len, unsi
     Sbuf gen;
     sb_init(&gen);
     if (flags & DIAL_AD_SOURCE) vm->adsrc = &gen;
+    vm->ctx.msg[0] = '\0';         /* set if making a constant fails */
     Proto *main = compile_chunk(vm, pr.program, src, echo, &vm->err);
     vm->adsrc = NULL;
     /* functions and rules stay known to grad: keep their trees */
     if (!main || vm_keeparena(vm, arena)) arena_free(arena);
     if (main && (flags & DIAL_AD_SOURCE)) fwrite(gen.s ? gen.s : "", 1, gen.len, vm->ctx.out);
     sb_free(&gen);
-    if (!main) return DIAL_ERROR_SYNTAX;
+    if (!main) {
+        /* a constant too big for the memory is no syntax error */
+        int st = vm->ctx.msg[0] ? run_status(vm) : DIAL_ERROR_SYNTAX;
+        return st == DIAL_ERROR_LIMIT || st == DIAL_ERROR_MEMORY ? st : DIAL_ERROR_SYNTAX;
+    }
     if (flags & DIAL_AD_SOURCE) return DIAL_OK;
     if (flags & DIAL_DISASM) {
         Sbuf b;
@@ -633,6 +651,11 @@ int dial_set_memory_limit(dial_vm *d, size_t bytes)
     d->vm->ctx.limit = bytes;
     if (bytes) ctx_release(&d->vm->ctx);   /* cached blocks count against a limit */
     return seterr(d, DIAL_OK, NULL);
+}
+
+size_t dial_memory_used(const dial_vm *d)
+{
+    return d ? d->vm->ctx.bytes : 0;
 }
 
 int dial_set_step_limit(dial_vm *d, uint64_t steps)

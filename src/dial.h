@@ -115,6 +115,10 @@ void dial_interrupt(dial_vm *vm);
  * default, for no limit. A limit below what is already held only makes
  * further allocations fail. */
 int dial_set_memory_limit(dial_vm *vm, size_t bytes);
+/* The bytes the memory limit counts that the VM holds now: its globals,
+ * the arrays the host holds handles to, and nothing a finished or stopped
+ * run left behind. */
+size_t dial_memory_used(const dial_vm *vm);
 /* The most steps one run may take (each dial_exec, dial_call or dial_grad
  * is a run); steps are loop iterations (backward jumps) and calls of dial
  * functions, so straight-line code is never cut short. 0, the default, for

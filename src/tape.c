@@ -28,6 +28,7 @@ void tape_clear(Ctx *c)
 {
     Tape *t = &c->tape;
     while (t->n) val_decref(c, &t->v[--t->n]);
+    c->bytes -= t->cap * sizeof *t->v + t->bcap;
     free(t->v);
     free(t->b);
     t->v = NULL;
@@ -55,8 +56,12 @@ int tape_push(Ctx *c, const Value *v)
     Tape *t = &c->tape;
     if (t->n == t->cap) {
         size_t cap = t->cap ? t->cap * 2 : 1024;
+        if (ctx_charge(c, (cap - t->cap) * sizeof *t->v)) return -1;
         Value *nv = realloc(t->v, cap * sizeof *nv);
-        if (!nv) return ctx_err(c, "out of memory growing the AD tape");
+        if (!nv) {
+            c->bytes -= (cap - t->cap) * sizeof *t->v;
+            return ctx_err(c, "out of memory growing the AD tape");
+        }
         t->v = nv;
         t->cap = cap;
     }
@@ -83,8 +88,12 @@ static int bytes_put(Ctx *c, const void *p, size_t n)
     if (t->nb + n > t->bcap) {
         size_t cap = t->bcap ? t->bcap * 2 : 4096;
         while (cap < t->nb + n) cap *= 2;
+        if (ctx_charge(c, cap - t->bcap)) return -1;
         unsigned char *b = realloc(t->b, cap);
-        if (!b) return ctx_err(c, "out of memory growing the AD tape");
+        if (!b) {
+            c->bytes -= cap - t->bcap;
+            return ctx_err(c, "out of memory growing the AD tape");
+        }
         t->b = b;
         t->bcap = cap;
     }

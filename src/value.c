@@ -67,13 +67,19 @@ void ctx_release(Ctx *c)
     }
 }
 
+int ctx_charge(Ctx *c, size_t n)
+{
+    if (c->limit && (n > c->limit || c->bytes > c->limit - n))
+        return ctx_err(c, "memory limit exceeded: %zu bytes in use, %zu more requested, limit %zu",
+                       c->bytes, n, c->limit);
+    c->bytes += n;
+    if (c->bytes > c->peak) c->peak = c->bytes;
+    return 0;
+}
+
 void *ctx_alloc(Ctx *c, size_t n)
 {
-    if (c->limit && (n > c->limit || c->bytes > c->limit - n)) {
-        ctx_err(c, "memory limit exceeded: %zu bytes in use, %zu more requested, limit %zu",
-                c->bytes, n, c->limit);
-        return NULL;
-    }
+    if (ctx_charge(c, n)) return NULL;
     int k = small_class(n);
     void *p = n >= CACHE_MIN ? cache_take(c, n) : NULL;
     if (k >= 0 && c->small[k]) {
@@ -84,12 +90,11 @@ void *ctx_alloc(Ctx *c, size_t n)
     if (!p && c->limit) ctx_release(c);   /* cached blocks count against a limit */
     if (!p) p = malloc(k >= 0 ? (size_t)(k + 1) * 16 : n ? n : 1);
     if (!p) {
+        c->bytes -= n;
         ctx_err(c, "out of memory allocating %zu bytes", n);
         return NULL;
     }
-    c->bytes += n;
     c->nalloc++;
-    if (c->bytes > c->peak) c->peak = c->bytes;
     return p;
 }
 
@@ -121,10 +126,36 @@ void ctx_free(Ctx *c, void *p, size_t n)
     free(p);
 }
 
+/* Tuples nest as deep as a program makes them (t = (t, 1) in a loop):
+ * the tuples a freed tuple held the last reference to wait in a list
+ * rather than on the C stack. */
 static void tup_free(Ctx *c, Tuple *t)
 {
-    for (int i = 0; i < t->n; i++) val_decref(c, &t->v[i]);
-    ctx_free(c, t, sizeof *t + (size_t)t->n * sizeof(Value));
+    Tuple **todo = NULL;
+    size_t n = 0, cap = 0;
+    for (;;) {
+        for (int i = 0; i < t->n; i++) {
+            Value *v = &t->v[i];
+            if (v->t == T_TUPLE && *v->u.rc == 1) {
+                if (n == cap) {
+                    size_t nc = cap ? 2 * cap : 64;
+                    Tuple **p = realloc(todo, nc * sizeof *p);
+                    if (!p) {               /* no room: recursion it is */
+                        val_decref(c, v);
+                        continue;
+                    }
+                    todo = p;
+                    cap = nc;
+                }
+                todo[n++] = v->u.tu;        /* its reference moves to the list */
+            } else
+                val_decref(c, v);
+        }
+        ctx_free(c, t, sizeof *t + (size_t)t->n * sizeof(Value));
+        if (!n) break;
+        t = todo[--n];
+    }
+    free(todo);
 }
 
 void val_free(Ctx *c, Value *v)

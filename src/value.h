@@ -129,6 +129,9 @@ int ctx_err(Ctx *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Accounted allocation: NULL (with ctx->msg set) past the limit or when
  * malloc fails. */
 void *ctx_alloc(Ctx *c, size_t n);
+/* Count n more bytes in use, for memory allocated otherwise (the AD tape's
+ * stacks): -1 (with ctx->msg set) past the limit. */
+int ctx_charge(Ctx *c, size_t n);
 void ctx_free(Ctx *c, void *p, size_t n);
 /* Return the cached blocks to the system (when the context ends). */
 void ctx_release(Ctx *c);

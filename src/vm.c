@@ -587,8 +587,11 @@ static int execute(Vm *vm, int depth0, Value *result)
             Value *a = RA;
             if (a[0].t != T_NUM || a[1].t != T_NUM)
                 FAIL("a for loop's bounds must be numbers, not %s", val_typename(a[0].t != T_NUM ? &a[0] : &a[1]));
-            if (a[0].u.n < a[1].u.n) setnum(ctx, &a[2], a[0].u.n);
-            else pc += i->u.sbx;
+            if (a[0].u.n < a[1].u.n) {
+                setnum(ctx, &a[2], a[0].u.n);
+                CHECK_INTERRUPT();      /* the first iteration is a step too */
+            } else
+                pc += i->u.sbx;
         } vmbreak;
         vmcase(OP_FORLOOP) {
             Value *a = RA;
@@ -640,6 +643,7 @@ static int execute(Vm *vm, int depth0, Value *result)
             if (vm->nframes == depth0) {
                 if (result) *result = ret;
                 else val_decref(ctx, &ret);
+                if (!depth0) tape_clear(ctx);   /* its stacks count as memory in use */
                 return 0;
             }
             LOADFRAME();

@@ -48,6 +48,23 @@ tmp=$(mktemp -d "${TMPDIR:-/tmp}/dialtest.XXXXXX") || exit 99
 trap 'rm -rf "$tmp"' 0
 trap 'exit 130' 1 2 13 15
 
+# Under `make check-valgrind`, DIAL_VALGRIND is the command that runs a
+# program under memcheck: every run of dial goes through it (DIAL becomes a
+# wrapper, so scripts that run "$DIAL" themselves are covered too), and
+# host programs are run as `$vg PROGRAM`.  Memcheck is some 30 times slower:
+# $slow scales the time limits.
+vg=${DIAL_VALGRIND:-}
+slow=1
+if [ -n "$vg" ]; then
+    slow=30
+    printf '#!/bin/sh\nexec %s "%s" "$@"\n' "$vg" "$DIAL" >"$tmp/vg-dial" &&
+        chmod +x "$tmp/vg-dial" || exit 99
+    DIAL=$tmp/vg-dial
+    DIAL_TEST_TIMEOUT=${DIAL_TEST_TIMEOUT:-900}
+    PTY_DRIVE_TIMEOUT=${PTY_DRIVE_TIMEOUT:-60}
+    export PTY_DRIVE_TIMEOUT
+fi
+
 # Seconds one run of dial may take before it is killed (timeout(1) if there).
 : "${DIAL_TEST_TIMEOUT:=30}"
 if command -v timeout >/dev/null 2>&1; then

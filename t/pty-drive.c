@@ -22,8 +22,10 @@
  *
  * Exit status 0 when every line succeeded; 77 when there is no
  * pseudo-terminal to be had; else 1, with the line that
- * failed and the output since the last match on stderr. COMMAND is killed
- * if it is still running at the end. With PTY_DRIVE_SHOW set in the
+ * failed and the output since the last match on stderr. COMMAND still
+ * running at the end gets Ctrl-C and Ctrl-D (every second), so that it can
+ * exit by itself (and a memory checker around it report), and is killed
+ * if it has not within the timeout. With PTY_DRIVE_SHOW set in the
  * environment, the whole output goes to stderr at the end. Uses only POSIX
  * (posix_openpt). */
 #include <errno.h>
@@ -281,6 +283,17 @@ int main(int argc, char **argv)
     if (getenv("PTY_DRIVE_SHOW")) {
         matched = 0;
         show_output();
+    }
+    /* Ctrl-C drops a line being typed or run, Ctrl-D then ends the
+     * session at the fresh prompt */
+    for (double end = now() + timeout, next = 0; child_status < 0 && !closed && now() < end;) {
+        if (now() >= next) {
+            if (write(master, "\x03", 1) != 1) break;
+            for (double t = now() + 0.2; child_status < 0 && !closed && now() < t;) pump(t - now());
+            if (write(master, "\x04", 1) != 1) break;
+            next = now() + 1;
+        }
+        pump(next - now());
     }
     if (child_status < 0) {
         kill(child, SIGKILL);

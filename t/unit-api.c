@@ -169,6 +169,93 @@ static void *stopper(void *arg)
     return NULL;
 }
 
+/* -- every path to a limit ------------------------------------------------------ */
+
+/* Code that stops at a limit set beforehand, and what it exercises. */
+typedef struct Limited {
+    const char *code, *what;
+} Limited;
+
+static const Limited by_memory[] = {
+    {"m = arange(200000)", "an array from a builtin"},
+    {"m = reshape(arange(1000), 1000, 1) + arange(1000)", "broadcasting"},
+    {"m = outer(arange(1000), arange(1000))", "an outer product"},
+    {"m = ones(1000, 1) @ ones(1, 1000)", "a matrix product"},
+    {"m = concat(ones(60000), ones(60000), ones(60000))", "concatenation"},
+    {"m = stack(ones(60000), ones(60000), ones(60000))", "stacking"},
+    {"fn tp(x) { s = 0; for i in 0..1000 { s = s + sum(sin(x * i)) }; return s }\nm = grad(tp)(ones(100))",
+     "arrays on the AD tape"},
+    {"fn ts(x) { s = x; for i in 0..1000000 { s = sin(s) * x }; return s }\nm = grad(ts)(0.5)",
+     "numbers on the AD tape (its own stack)"},
+    {"fn tc(x) { for i in 0..1000 checkpoint(200) { x = sin(x) }; return sum(x) }\nm = grad(tc)(ones(1000))",
+     "snapshots of a checkpointed for loop"},
+    {"fn tw(x) { i = 0; while i < 1000 checkpoint(200) { x = sin(x); i = i + 1 }; return sum(x) }\n"
+     "m = grad(tw)(ones(1000))",
+     "snapshots of a checkpointed while loop"},
+    {"fn tu(x) { return x, x, x }\nfn tus() { a = 0; for i in 0..100000 { a = tu(a) }; return a }\nm = tus()",
+     "tuples"},
+};
+
+static const Limited by_steps[] = {
+    {"while 1 { }", "a runaway loop"},
+    {"fn rec(n) { return rec(n + 1) + 1 }\nm = rec(0)", "recursion"},
+    {"fn sg(x) { s = x; for i in 0..100000 { s = s * 1.0000001 }; return s }\nm = grad(sg)(1)",
+     "a loop in differentiated code"},
+    {"fn sc(x) { for i in 0..100000 checkpoint(10) { x = x * 1.0000001 }; return x }\nm = grad(sc)(1)",
+     "a checkpointed for loop"},
+    {"fn sw(x) { i = 0; while i < 100000 checkpoint(10) { x = x * 1.0000001; i = i + 1 }; return x }\n"
+     "m = grad(sw)(1)",
+     "a checkpointed while loop"},
+};
+
+/* Each code stops with DIAL_ERROR_LIMIT; then the VM holds what it held
+ * before (nothing leaked) and runs new code, gradients included. */
+static void limited(dial_vm *vm, const Limited *cases, int n, const char *limit)
+{
+    for (int k = 0; k < n; k++) {
+        size_t before = dial_memory_used(vm);
+        int rc = run(vm, cases[k].code);
+        ok(rc == DIAL_ERROR_LIMIT && says(vm, limit), "%s: %s", limit, cases[k].what);
+        ok(dial_memory_used(vm) == before, "... holds no more memory than before (%zu, %zu bytes)", before,
+           dial_memory_used(vm));
+        dial_array *r = NULL;
+        double v = 0;
+        ok(run(vm, "fn sq3(x) { return sum(x * x * x) }\nafter = sum(arange(10)) + grad(sq3)(2)") == DIAL_OK &&
+               dial_get_global(vm, "after", &r) == DIAL_OK && dial_array_number(r, &v) == DIAL_OK && v == 57,
+           "... and runs new code");
+        dial_array_free(r);
+    }
+}
+
+static void limits(void)
+{
+    dial_vm *vm = dial_new();
+    FILE *devnull = fopen("/dev/null", "w");
+    dial_set_output(vm, devnull);
+    dial_set_memory_limit(vm, 1 << 20);
+    limited(vm, by_memory, (int)(sizeof by_memory / sizeof *by_memory), "memory limit exceeded");
+    size_t len = 2 << 20;
+    char *big = malloc(len + 16);
+    memcpy(big, "m = \"", 5);
+    memset(big + 5, 'a', len - 6);
+    big[len - 1] = '"';
+    ok(dial_exec(vm, "big", big, len, 0) == DIAL_ERROR_LIMIT && says(vm, "memory limit exceeded"),
+       "memory limit exceeded: a 2 MB string literal");
+    free(big);
+    dial_set_memory_limit(vm, 0);
+    dial_set_step_limit(vm, 1000);
+    limited(vm, by_steps, (int)(sizeof by_steps / sizeof *by_steps), "step limit exceeded");
+    dial_set_step_limit(vm, 0);
+    dial_array *deep = NULL;
+    ok(run(vm, "fn pair(x) { return x, 1 }\ndeep = 0\nfor i in 0..1000000 { deep = pair(deep) }") == DIAL_OK &&
+           dial_get_global(vm, "deep", &deep) == DIAL_OK && dial_tuple_size(deep) == 2,
+       "a tuple nested 10^6 deep goes to the host");
+    ok(run(vm, "deep = 0") == DIAL_OK, "... and back");
+    dial_array_free(deep);
+    dial_free(vm);
+    fclose(devnull);
+}
+
 int main(void)
 {
     /* -- NULL VM ---------------------------------------------------------- */
@@ -528,6 +615,7 @@ int main(void)
     ok(dial_array_ndim(left) == -1 && !dial_array_shape(left), "arrays outlive their VM as empty handles");
     dial_array_free(left);
     dial_array_free(n);
+    limits();
     dial_array_free(t);
 
     printf("1..%d\n", ntest);
