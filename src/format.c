@@ -261,7 +261,9 @@ static void fmt_arr(Sbuf *b, const Arr *a)
     int64_t n = 1;
     for (int k = a->nd - 1; k >= 0; k--) {
         g.block[k] = n;
-        n *= a->shape[k];
+        /* an empty array's extents after its 0 may multiply past int64
+         * (no element is ever read through them) */
+        if (__builtin_mul_overflow(n, a->shape[k], &n)) n = INT64_MAX;
     }
     if (a->nd < 2 || a->n == 0) {
         flat_axis(b, a, 0, a->d, g.block, g.summary);
