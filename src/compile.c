@@ -424,7 +424,7 @@ static void grad_to(C *c, const Node *e, int reg)
     int np = fn->n - 1, wrt[32], nwrt = 0;
     for (int i = 2; i < e->n; i++) {
         double x;
-        if (!fold(e->k[i], &x) || x != (int)x) {
+        if (!fold(e->k[i], &x) || x != floor(x)) {      /* (int) of 1e30 is undefined */
             cerror(c, e->k[i]->loc, "%s: parameter indices must be integer constants", what);
             return;
         }
