@@ -77,33 +77,39 @@ int64_t rv_t(int64_t n, int64_t s)
  * repetition number: j = beta(c, r-2) while d <= beta(c, r-1) +
  * beta(c-2, r-1); j = beta(c, r-1) once d >= beta(c, r) - beta(c-3, r);
  * between them, the d - j steps beyond get beta(c-1, r-1) + beta(c-2, r-1). */
-static int64_t advance_by(int64_t d, int64_t c)
+static int64_t advance_by(rv_cursor *cu, int64_t d, int64_t c)
 {
     if (c > d) c = d; /* more slots than steps change nothing */
     if (c >= d - 1) return 1;   /* r = 1: a slot for every state left */
-    int64_t r = rv_reps(d, c), range = rv_beta(c, r), b1, b2, b3, b4, b5;
-    if (c >= 3 && r >= 2 && c < (1 << 20) && range < ((int64_t)1 << 40)) {
-        /* the neighbours of beta(c, r) by exact steps of Pascal's
-         * triangle: runners ask this once per advance */
-        b1 = range * r / (c + r);
-        b2 = b1 * c / (c + r - 1);
-        b3 = b2 * (c - 1) / (c + r - 2);
-        b4 = b1 * (r - 1) / (c + r - 1);
-        b5 = b3 * (c - 2) / r;
-    } else {
-        b1 = rv_beta(c, r - 1);
-        b2 = rv_beta(c - 1, r - 1);
-        b3 = rv_beta(c - 2, r - 1);
-        b4 = rv_beta(c, r - 2);
-        b5 = rv_beta(c - 3, r);
+    /* r, and with it the split's bounds, stay the same for many advances
+     * with the same c: the divisions below are worth keeping */
+    rv_split *m = &cu->memo[c & 15];
+    if (m->c != c || d <= m->lo || d > m->hi) {
+        int64_t r = rv_reps(d, c), range = rv_beta(c, r), b1, b2, b3, b4, b5;
+        if (c >= 3 && r >= 2 && c < (1 << 20) && range < ((int64_t)1 << 40)) {
+            /* the neighbours of beta(c, r) by exact steps of Pascal's
+             * triangle */
+            b1 = range * r / (c + r);
+            b2 = b1 * c / (c + r - 1);
+            b3 = b2 * (c - 1) / (c + r - 2);
+            b4 = b1 * (r - 1) / (c + r - 1);
+            b5 = b3 * (c - 2) / r;
+        } else {
+            b1 = rv_beta(c, r - 1);
+            b2 = rv_beta(c - 1, r - 1);
+            b3 = rv_beta(c - 2, r - 1);
+            b4 = rv_beta(c, r - 2);
+            b5 = rv_beta(c - 3, r);
+        }
+        m->c = c;
+        m->lo = b1;
+        m->hi = range;
+        m->near = b1 + b3;
+        m->far = range - b5;
+        m->mid = b2 + b3;
+        m->first = b4;
     }
-    int64_t j;
-    if (d <= b1 + b3)
-        j = b4;
-    else if (d >= range - b5)
-        j = b1;
-    else
-        j = d - b2 - b3;
+    int64_t j = d <= m->near ? m->first : d >= m->far ? m->lo : d - m->mid;
     return j < 1 ? 1 : j;
 }
 
@@ -131,6 +137,7 @@ static void setup(rv_cursor *c, int64_t lo, int64_t hi, int64_t slots, int64_t *
     c->top = prestored ? 0 : -1;
     c->cur = prestored ? -1 : lo;
     if (prestored) pos[0] = lo;
+    memset(c->memo, 0, sizeof c->memo);   /* c = 0: no split yet */
 }
 
 int rv_init(rv_cursor *c, int64_t n, int64_t s)
@@ -182,7 +189,7 @@ rv_action rv_next(rv_cursor *c)
         c->pos[++c->top] = c->cur;
         return act(RV_STORE, c->cur, 0, slot_of(c, c->top), 0);
     }
-    int64_t j = advance_by(d, c->slots - c->top);
+    int64_t j = advance_by(c, d, c->slots - c->top);
     c->cur += j;
     return act(RV_ADVANCE, c->cur - j, j, 0, 0);
 }

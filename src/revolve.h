@@ -88,6 +88,12 @@ int64_t rv_t(int64_t n, int64_t s);
  * rv_init, then rv_next until RV_END; the current state starts as x_0 (in
  * no slot). The first action stores x_0 into slot 0 when n >= 2. Slots are
  * used as a stack: a store always goes to the lowest free slot. */
+/* How advances split d steps with c slots, for every d in lo < d <= hi
+ * (one repetition number): see revolve.c, advance_by. */
+typedef struct {
+    int64_t c, lo, hi, near, far, mid, first;
+} rv_split;
+
 typedef struct {
     int64_t lo, hi;      /* the steps reversed: lo .. hi-1 */
     int64_t slots;       /* slots this schedule may use */
@@ -97,6 +103,7 @@ typedef struct {
     int64_t cur;         /* the current state's index, -1: undefined */
     int64_t fine;        /* steps fine .. hi-1 are reversed */
     int owned;           /* pos was allocated by rv_init */
+    rv_split memo[16];   /* by c mod 16 */
 } rv_cursor;
 
 /* 0, or -1 when n < 0, s < 1 or out of memory. */

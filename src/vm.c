@@ -848,10 +848,19 @@ static int execute(Vm *vm, int depth0, Value *result)
             b->u.n = 0;
         } vmbreak;
         vmcase(OP_TAKE) {
-            Value v = *RB;
-            RB->t = T_NUM;
-            RB->u.n = 0;
-            setval(ctx, RA, v);
+            /* field by field: a 16-byte copy of a number just written by
+             * two stores would stall on store forwarding */
+            Value *b = RB;
+            if (b->t == T_NUM) {
+                double x = b->u.n;
+                b->u.n = 0;
+                setnum(ctx, RA, x);
+            } else {
+                Value v = *b;
+                b->t = T_NUM;
+                b->u.n = 0;
+                setval(ctx, RA, v);
+            }
             /* generated code tests the adjoint it took at once (if %nz):
              * that JZERO runs here, without a dispatch of its own */
             if (pc->op == OP_JZERO && pc->a == i->a) {
