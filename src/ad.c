@@ -133,6 +133,7 @@ typedef struct Ad {
     const Node *blk;       /* its block, and its index there */
     int blkat;
     int loops;             /* loop nesting while lowering */
+    int ordered;           /* keep the order of accumulations (commute) */
     int returns;           /* `return`s lowered into the return flag */
     int jumps;             /* breaks/continues lowered in the current loop */
     const char *brk, *cnt; /* the current loop's flags, once needed */
@@ -2758,9 +2759,15 @@ static void assigned_names(const Node *e, Names *set, Names *acc)
     for (int i = 0; i < e->n; i++) assigned_names(e->k[i], set, acc);
 }
 
-/* Can x run before y instead of after (both are statement lists)? Only
- * accumulations into the same adjoint may meet, which commute. */
-static int commute(const Node *x, const Node *y)
+/* Can x run before y instead of after (both are statement lists)?
+ * Accumulations into one adjoint commute in exact arithmetic, not in
+ * floating point; they may meet unless `ordered`: in a function with a
+ * loop and in a loop's step function, where the move would be made in
+ * some contexts and not in others (a loop body reversed in place has the
+ * tape's pops in between, its checkpointed step function has not; shapes
+ * known after a loop make sites, and so barriers, of their own), and a
+ * checkpointed gradient must equal store-all's bit for bit. */
+static int commute(const Node *x, const Node *y, int ordered)
 {
     Names set[2] = {{0}}, acc[2] = {{0}};
     assigned_names(x, &set[0], &acc[0]);
@@ -2771,6 +2778,8 @@ static int commute(const Node *x, const Node *y)
         for (int i = 0; i < set[s].n && ok; i++) ok = !ast_mentions(other, set[s].s[i]);
         for (int i = 0; i < acc[s].n && ok; i++) ok = !reads_beyond_acc(other, acc[s].s[i]);
     }
+    for (int i = 0; i < acc[0].n && ok && ordered; i++)
+        for (int j = 0; j < acc[1].n && ok; j++) ok = strcmp(acc[0].s[i], acc[1].s[j]) != 0;
     for (int s = 0; s < 2; s++) {
         free(set[s].s);
         free(acc[s].s);
@@ -2974,15 +2983,20 @@ static int forward_block(Ad *a, Node *b, Tally *tl)
         if (n <= 0) continue;
         Node *acc = p.blk[n - 1]->k[p.at[n - 1]];
         Node *e = acc->k[1]->k[1];
-        Node *moved = block(a);
-        add(a, moved, add(a, node(a, N_EXPR), e));
-        add(a, moved, g->k[1]);
-        if (!movable(moved) || !commute(moved, between(a, &p, n, i))) continue;
-        Node *with = block(a);
-        Node *body = g->k[1];
         /* a tuple's adjoint may be nonzero with a part still 0 */
         if (has_index(e)) p.guarded = 0;
-        if (p.guarded && (e->kind == N_NAME || e->kind == N_NUM)) {
+        /* E stays where it is evaluated (but becomes a statement of its
+         * own, `dy = E`: it must be one that may stand alone); only the
+         * body moves, and E with it where it replaces dy there (a name
+         * read later) */
+        int inline_e = p.guarded && (e->kind == N_NAME || e->kind == N_NUM);
+        Node *moved = block(a);
+        if (inline_e) add(a, moved, add(a, node(a, N_EXPR), e));
+        add(a, moved, p.guarded ? g->k[1] : g);
+        if (!movable(e) || !movable(moved) || !commute(moved, between(a, &p, n, i), a->ordered)) continue;
+        Node *with = block(a);
+        Node *body = g->k[1];
+        if (inline_e) {
             rename_all(a, body, dy, e);
             for (int j = 0; j < body->n; j++) add(a, with, body->k[j]);
         } else if (p.guarded) {
@@ -3695,6 +3709,15 @@ static const Ck *ck_of_step(const Ad *a, const char *fn)
     return NULL;
 }
 
+static int has_loop(const Node *e)
+{
+    if (!e) return 0;
+    if (e->kind == N_FOR || e->kind == N_WHILE) return 1;
+    for (int i = 0; i < e->n; i++)
+        if (has_loop(e->k[i])) return 1;
+    return 0;
+}
+
 /* Build fn'fwd and fn'rev for the parameters in mask. */
 static int build_pair(Ad *a, const Node *fn, unsigned mask)
 {
@@ -3726,6 +3749,7 @@ static int build_pair(Ad *a, const Node *fn, unsigned mask)
     sub.nck = sub.ckcap = 0;
     sub.npos = sub.poscap = sub.nread = sub.readcap = sub.npre = sub.precap = 0;
     sub.returns = sub.loops = sub.jumps = 0;
+    sub.ordered = ck_of_step(a, fn->str) || has_loop(fn);
     sub.brk = sub.cnt = NULL;
     Ad *b = &sub;
     b->at = fn->loc;

@@ -520,9 +520,10 @@ static int tape_op(C *c, const Node *e, int reg)
     return 0;
 }
 
-/* d = d + %reduce(v, site, j), generated for adjoint accumulation, as one
- * ACCR instruction, and d = d + outer(x, y) (the adjoint of W @ h) as one
- * ADDOUTER; returns 0 when value is not of either form. */
+/* Adjoint accumulation, generated: d = d + %reduce(v, site, j) as one
+ * ACCR instruction, d = d + outer(x, y) (the adjoint of W @ h) as one
+ * ADDOUTER, and d' = d' + v (v a variable or a number) as one ACC;
+ * returns 0 when value is of none of these forms. */
 static int accumulate_to(C *c, const Node *value, int reg, const char *var)
 {
     if (value->kind != N_BINOP || value->op != BIN_ADD || value->k[0]->kind != N_NAME ||
@@ -536,6 +537,12 @@ static int accumulate_to(C *c, const Node *value, int reg, const char *var)
         int x = expr_any(c, r->k[1]), y = expr_any(c, r->k[2]);
         emit(c, OP_ADDOUTER, 0, reg, x, y);
         c->fs->freereg = save;
+        return 1;
+    }
+    if (strncmp(var, "d'", 2) == 0 && (r->kind == N_NUM || (r->kind == N_NAME && local_reg(c, r) >= 0))) {
+        /* an adjoint's first contribution is shared, not added to 0 */
+        Opnd v = operand(c, r);
+        emit(c, OP_ACC, v.k ? F_BK : 0, reg, v.i, 0);
         return 1;
     }
     if (r->kind != N_CALL || r->k[0]->kind != N_NAME || strcmp(r->k[0]->str, "%reduce") != 0 ||

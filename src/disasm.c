@@ -96,6 +96,7 @@ static void operands(Sbuf *b, const Proto *p, int pc)
     case OP_CKPT: sb_printf(b, " r%d %s %d", a, i->f == 1 ? "reverse" : i->f == 2 ? "choose" : "forward", x); return;
     case OP_PUSH: case OP_POP: sb_printf(b, " r%d", a); return;
     case OP_ACCR: sb_printf(b, " r%d", a); rk(b, p, i->f & F_BK, x); sb_printf(b, " r%d #%d", y, i->f >> 4); return;
+    case OP_ACC: sb_printf(b, " r%d", a); rk(b, p, i->f & F_BK, x); return;
     case OP_FUSED: kernel(b, p, a, y, pc); return;
     case OP_TUPLE: case OP_UNPACK: case OP_NEWARR: sb_printf(b, " r%d r%d %d", a, x, y); return;
     }

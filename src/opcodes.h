@@ -48,6 +48,8 @@
     X(SITEREC)   /* R[a] = the record SITE b c would make, at once        */ \
     X(ACCR)      /* R[a] = R[a] + RK(b) summed to operand f>>4's shape in  \
                     the record R[c]                                        */ \
+    X(ACC)       /* R[a] = R[a] + RK(b), an adjoint: where R[a] is still 0 \
+                    it becomes RK(b) itself, an array shared, not copied   */ \
     X(ADDOUTER)  /* R[a] = R[a] + outer(R[b], R[c]), in place when it can */ \
     X(OUTERACC)  /* add outer(R[b], R[c]) to the block accumulator R[a]   */ \
     X(CKPT)      /* R[a] = the loop runner (f: 0 forward, 1 reverse, 2 the \

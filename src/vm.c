@@ -787,10 +787,21 @@ static int execute(Vm *vm, int depth0, Value *result)
             } else {
                 Value r = val_nil();
                 if (tape_reduce(ctx, b, s, i->f >> 4, &r)) goto error;
-                int rc = val_binary(ctx, BIN_ADD, a, a, &r);
-                val_decref(ctx, &r);
-                if (rc) goto error;
+                if (a->t == T_NUM && a->u.n == 0) {
+                    setval(ctx, a, r);      /* the first contribution: moved */
+                } else {
+                    int rc = val_binary(ctx, BIN_ADD, a, a, &r);
+                    val_decref(ctx, &r);
+                    if (rc) goto error;
+                }
             }
+        } vmbreak;
+        vmcase(OP_ACC) {
+            const Value *b = RKB;
+            Value *a = RA;
+            if (a->t == T_NUM && b->t == T_NUM) a->u.n += b->u.n;
+            else if (a->t == T_NUM && a->u.n == 0 && b->t == T_ARR) val_set(ctx, a, b);
+            else if (val_binary(ctx, BIN_ADD, a, a, b)) goto error;
         } vmbreak;
         vmcase(OP_CKPT) {
             /* the runner calls functions, which may move the stack and
