@@ -1819,7 +1819,8 @@ static void ckpt_fwd(Ad *a, Node *out, const Node *s, const Ck *ck)
 static void ckpt_rev(Ad *a, Node *out, const Ck *ck)
 {
     const Node *step = vm_fnast(a->vm, ck->step);
-    const char *fwd = pair_name(a, step, "fwd"), *made[2] = {"back", "tail"};
+    const char *made[2] = {"back", "tail"};
+    pair_name(a, step, "fwd");              /* builds the pair, and with it these */
     Node *fns[2];
     for (int k = 0; k < 2; k++) {           /* made with the step's pair */
         char buf[320];
@@ -1836,10 +1837,10 @@ static void ckpt_rev(Ad *a, Node *out, const Ck *ck)
     Node *du = add(a, node(a, N_CALL), name(a, "%tuple"));
     for (int m = 0; m < nu; m++)
         add(a, du, names_has(&a->varied, ck->u.s[m]) ? call1(a, "%take", name(a, adj(a, ck->u.s[m]))) : num(a, 0));
-    Node *args[6] = {tuple_of(a, &ck->v, 1), name(a, ck->adv), name(a, fwd), fns[1], fns[0], du};
+    Node *args[4] = {tuple_of(a, &ck->v, 1), fns[1], fns[0], du};
     const char *g = fresh(a, "$g", NULL);
     names_add(&a->vars, g);
-    add(a, out, set(a, g, call(a, "%ckpt_rev", 6, args)));
+    add(a, out, set(a, g, call(a, "%ckpt_rev", 4, args)));
     for (int j = 0; j < nv; j++) add(a, out, accumulate(a, ck->v.s[j], item(a, g, j)));
     for (int m = 0; m < nu; m++)
         if (names_has(&a->varied, ck->u.s[m])) add(a, out, set(a, adj(a, ck->u.s[m]), item(a, g, nv + m)));
@@ -2211,33 +2212,40 @@ static int count_outer(Ad *a, Node *b, const char *d, const char *acc)
     return n;
 }
 
-static Node *first_outer(Node *b)
+/* The adjoints d block b adds outer products to (`d = d + outer(x, y)`, ifs
+ * included, not inner loops), into ds. */
+static void outer_targets(const Node *b, Names *ds)
 {
     for (int i = 0; b && i < b->n; i++) {
-        Node *s = b->k[i], *f = NULL;
+        const Node *s = b->k[i];
         if (!s) continue;
-        if (outer_acc(s)) return s;
-        if (s->kind == N_IF) f = first_outer(s->k[1]);
-        if (!f && s->kind == N_IF && s->k[2]) {
-            Node wrap = {.kind = N_BLOCK, .n = 1, .k = &s->k[2]};
-            f = first_outer(s->k[2]->kind == N_IF ? &wrap : s->k[2]);
+        if (outer_acc(s)) {
+            if (!names_has(ds, s->k[0]->str)) names_add(ds, s->k[0]->str);
+        } else if (s->kind == N_IF) {
+            outer_targets(s->k[1], ds);
+            if (s->k[2]) {
+                const Node *e = s->k[2];
+                Node wrap = {.kind = N_BLOCK, .n = 1, .k = (Node **)&e};
+                outer_targets(e->kind == N_IF ? &wrap : e, ds);
+            }
+        } else if (s->kind == N_BLOCK) {
+            outer_targets(s, ds);
         }
-        if (!f && s->kind == N_BLOCK) f = first_outer(s);
-        if (f) return f;
     }
-    return NULL;
 }
 
 /* An adjoint a loop's reverse only accumulates into, outer products among
  * others (d'W of h = tanh(W @ h + x)), takes those in blocks (%outer_acc),
  * added once after the loop: a rank-k update instead of k rank-1 updates
- * of the matrix. */
+ * of the matrix. Decided for each adjoint alone, as a checkpointed loop's
+ * reverse decides it (turn_outer), whose sum must be the same. */
 static void defer_outer(Ad *a, Node *body, Node *before, Node *after)
 {
-    Node *s;
-    while ((s = first_outer(body))) {
-        const char *d = s->k[0]->str;
-        if (reads_beyond_acc(body, d)) return;   /* the loop reads it */
+    Names ds = {0};
+    outer_targets(body, &ds);
+    for (int i = 0; i < ds.n; i++) {
+        const char *d = ds.s[i];
+        if (reads_beyond_acc(body, d)) continue;   /* the loop reads it */
         const char *acc = fresh(a, "$oacc", NULL);
         names_add(&a->vars, acc);
         count_outer(a, body, d, acc);
@@ -2245,6 +2253,7 @@ static void defer_outer(Ad *a, Node *body, Node *before, Node *after)
         add(a, after, accumulate(a, d + 2, call1(a, "%outer_sum", name(a, acc))));
         add(a, after, set(a, acc, num(a, 0)));
     }
+    free(ds.s);
 }
 
 static Node *rev_stmt(Ad *a, const Node *s)
@@ -3610,10 +3619,31 @@ static void coalesce(Ad *a, Node *b, const char *d)
     }
 }
 
-/* fn step'tail($d.., $du..): the reverse of the step whose cache is on the
- * tape (the loop's last, which the forward sweep ran taped), adding to the
- * read values' adjoints $du.. as a turn does; returns ($d.., $du..). */
-static void tail_fn(Ad *a, const Ck *ck, const Node *fwd, const Node *rev)
+/* The read values' adjoints $du.. that the turn b adds outer products to
+ * and reads no other way: as store-all's loop (defer_outer), it pushes
+ * them into block accumulators $oacc0.. instead, one per adjoint, in the
+ * order of m (into om), which the runner hands from turn to turn (the
+ * tail's, then the back function's) so that the blocks, and so the sums,
+ * are store-all's. With om NULL, the m are those in om already (no). */
+static int turn_outer(Ad *a, Node *b, int nu, int *om, int no)
+{
+    int k = 0;
+    for (int m = 0; m < nu; m++) {
+        const char *d = dollar(a, "du", m);
+        int defer = no >= 0 ? k < no && om[k] == m : count_outer(a, b, d, NULL) && !reads_beyond_acc(b, d);
+        if (!defer) continue;
+        if (no < 0) om[k] = m;
+        count_outer(a, b, d, dollar(a, "oacc", k));
+        k++;
+    }
+    return k;
+}
+
+/* fn step'tail($d.., $du.., $oacc..): the reverse of the step whose cache
+ * is on the tape (the loop's last, which the forward sweep ran taped),
+ * adding to the read values' adjoints $du.. as a turn does (turn_outer:
+ * the no accumulators for om's); returns ($d.., $du.., $oacc..). */
+static void tail_fn(Ad *a, const Ck *ck, const Node *fwd, const Node *rev, int *om, int no)
 {
     int nv = ck->v.n, nu = ck->u.n;
     Node *fn = node(a, N_FN), *b = block(a), *r = node(a, N_RETURN);
@@ -3623,21 +3653,25 @@ static void tail_fn(Ad *a, const Ck *ck, const Node *fwd, const Node *rev)
     if (fn) fn->str = (char *)key;
     for (int j = 0; j < nv; j++) add(a, fn, name(a, dollar(a, "d", j)));
     for (int m = 0; m < nu; m++) add(a, fn, name(a, dollar(a, "du", m)));
+    for (int k = 0; k < no; k++) add(a, fn, name(a, dollar(a, "oacc", k)));
     turn_block(a, b, nv, nu, fwd, rev, 0);
+    turn_outer(a, b, nu, om, no);
     for (int j = 0; j < nv; j++) add(a, r, name(a, dollar(a, "d", j)));
     for (int m = 0; m < nu; m++) add(a, r, name(a, dollar(a, "du", m)));
+    for (int k = 0; k < no; k++) add(a, r, name(a, dollar(a, "oacc", k)));
     add(a, b, r);
     add(a, fn, b);
     if (!a->nerrs) compile_fn(a, fn, key);
 }
 
-/* fn step'back($run, $k, $adv, $lo, $hi, v.., u.., $d.., $du..): the
+/* fn step'back($run, $k, $adv, $lo, $hi, v.., u.., $d.., $du.., $oacc..): the
  * reverse of a checkpointed loop after its last step, in one call from the
  * runner: OP_CKNEXT (%ck_next) runs the schedule's stores and restores on
  * the state v.. and hands back each advance ($adv = 1: steps $lo .. $hi-1,
  * a copy of the advance function's loop) and each turn ($adv = 0: step
- * $lo, see turn_block) until the end ($k = 0). Returns ($d.., $du..): the
- * state's adjoints before the loop and the read values'. */
+ * $lo, see turn_block) until the end ($k = 0); then adds the sums of the
+ * block accumulators (turn_outer) the tail began. Returns ($d.., $du..):
+ * the state's adjoints before the loop and the read values'. */
 static void back_fn(Ad *a, const Ck *ck, const Node *fwd, const Node *rev)
 {
     int np = fwd->n - 1, nv = ck->v.n, nu = ck->u.n;
@@ -3668,6 +3702,8 @@ static void back_fn(Ad *a, const Ck *ck, const Node *fwd, const Node *rev)
     Node *turn = block(a);
     add(a, turn, set(a, fwd->k[0]->str, name(a, "$lo")));
     turn_block(a, turn, nv, nu, fwd, rev, 1);
+    int *om = malloc((size_t)(nu + 1) * sizeof *om), no = om ? turn_outer(a, turn, nu, om, -1) : 0;
+    for (int k = 0; k < no; k++) add(a, fn, name(a, dollar(a, "oacc", k)));
     Names live = {0};           /* after a turn: its adjoints (the state is
                                    restored before it is read again) */
     for (int p = 5 + nv; p < fn->n; p++) names_add(&live, fn->k[p]->str);
@@ -3692,13 +3728,19 @@ static void back_fn(Ad *a, const Ck *ck, const Node *fwd, const Node *rev)
     add(a, loop, add(a, node(a, N_EXPR), next));
     add(a, b, add(a, node(a, N_EXPR), copy(a, next)));
     add(a, b, add(a, add(a, add(a, node(a, N_WHILE), name(a, "$k")), loop), NULL));
+    for (int k = 0; k < no; k++) {       /* after the loop, as store-all */
+        const char *du = dollar(a, "du", om[k]);
+        add(a, b, set(a, du, binop(a, BIN_ADD, name(a, du), call1(a, "%outer_sum", name(a, dollar(a, "oacc", k))))));
+    }
     Node *r = node(a, N_RETURN);
     for (int j = 0; j < nv; j++) add(a, r, name(a, dollar(a, "d", j)));
     for (int m = 0; m < nu; m++) add(a, r, name(a, dollar(a, "du", m)));
     add(a, b, r);
     add(a, fn, b);
+    if (!om) aderr(a, a->at, "out of memory");
     if (!a->nerrs) compile_fn(a, fn, key);
-    tail_fn(a, ck, fwd, rev);
+    if (!a->nerrs) tail_fn(a, ck, fwd, rev, om, no);
+    free(om);
 }
 
 /* The checkpointed loop whose step fn is, if any. */

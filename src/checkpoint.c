@@ -51,6 +51,9 @@ typedef struct Run {
     int64_t advances, taped;
     Value *args;           /* room for a step's arguments */
     Sched *sc;             /* the reverse's schedule */
+    int no;                /* the reverse's block accumulators of outer
+                              products, after the read values' adjoints
+                              (ad.c: turn_outer) */
 } Run;
 
 static size_t state_bytes(const Value *v, int n)
@@ -312,7 +315,7 @@ int ckpt_forward(Vm *vm, const Value *a, int nargs, Value *out)
         goto done;
     }
     for (int k = 0; k < nv; k++) val_set(c, &cur[k], &v0->v[k]);
-    Run r = {vm, &a[5], &a[6], NULL, a[4], (int64_t)from, nv, cur, slots->v, 0, 0, argbuf, NULL};
+    Run r = {vm, &a[5], &a[6], NULL, a[4], (int64_t)from, nv, cur, slots->v, 0, 0, argbuf, NULL, 0};
     int64_t taken = online ? run_online(&r, &a[9], s) : run_offline(&r, n, s);
     if (taken < 0) goto done;
     if (online) n = taken;
@@ -375,7 +378,7 @@ static int take_state(Ctx *c, Value *g, Value *dv, Value *du, int nv, int nu)
 static int reverse_step(Run *r, Value *dv, Value *du)
 {
     Ctx *c = &r->vm->ctx;
-    int nv = r->nv, nu = r->u.u.tu->n;
+    int nv = r->nv, nu = r->u.u.tu->n + r->no;
     Value *args = r->args, g;
     memcpy(args, dv, (size_t)nv * sizeof *args);
     memcpy(args + nv, du, (size_t)nu * sizeof *args);
@@ -474,14 +477,14 @@ int ckpt_next(Vm *vm, const Value *run, Value *blk)
         case RV_REVERSE: {
             /* the adjoints $d.., $du.. follow the state and the read values;
              * the call may move the stack: they are moved out and back */
-            int nv = r->nv, nu = r->u.u.tu->n, rc;
+            int nv = r->nv, nu = r->u.u.tu->n + r->no, rc;
             size_t off = (size_t)(blk - vm->stack);
-            Value *d = blk + 4 + nv + nu, *tmp = r->args + nv + nu;   /* reverse_step's are below */
+            Value *d = blk + 4 + nv + r->u.u.tu->n, *tmp = r->args + nv + nu;   /* reverse_step's are below */
             memcpy(tmp, d, (size_t)(nv + nu) * sizeof *d);
             for (int k = 0; k < nv + nu; k++) d[k] = val_nil();
             rc = reverse_step(r, tmp, tmp + nv);
             blk = vm->stack + off;
-            memcpy(blk + 4 + nv + nu, tmp, (size_t)(nv + nu) * sizeof *d);
+            memcpy(blk + 4 + nv + r->u.u.tu->n, tmp, (size_t)(nv + nu) * sizeof *d);
             if (rc) return -1;
             break;
         }
@@ -499,7 +502,7 @@ int ckpt_next(Vm *vm, const Value *run, Value *blk)
 
 /* The back function's arguments: the runner's depth, the action's four
  * numbers, the state, the read values, the state's adjoints and the read
- * values' so far. */
+ * values' so far, and the block accumulators. */
 static Value *back_args(Run *r, int depth, const Value *dv, const Value *du)
 {
     int nv = r->nv, nu = r->u.u.tu->n;
@@ -508,7 +511,7 @@ static Value *back_args(Run *r, int depth, const Value *dv, const Value *du)
     args[0] = val_num(depth);
     memcpy(args + 5 + nv, r->u.u.tu->v, (size_t)nu * sizeof *args);
     memcpy(args + 5 + nv + nu, dv, (size_t)nv * sizeof *args);
-    memcpy(args + 5 + 2 * nv + nu, du, (size_t)nu * sizeof *args);
+    memcpy(args + 5 + 2 * nv + nu, du, (size_t)(nu + r->no) * sizeof *args);
     return args;
 }
 
@@ -527,8 +530,15 @@ int ckpt_reverse(Vm *vm, const Value *a, int nargs, Value *out)
     int online = rec[R_ONLINE].u.n != 0;
     const Tuple *x0 = rec[R_X0].u.tu;
     int nv = x0->n, nu = rec[R_U].u.tu->n, rc = -1, sched = 0, depth = vm->cknest - 1;
-    Value *dv = calloc((size_t)nv, sizeof *dv), *du = calloc((size_t)nu + 1, sizeof *du), g = val_nil();
-    Value *argbuf = malloc((2 * (size_t)nv + 2 * (size_t)nu + 5) * sizeof *argbuf);
+    /* the tail's parameters: $d.., $du.., then the accumulators */
+    int no = a[1].t == T_FN ? a[1].u.fn->nparams - nv - nu : -1;
+    if (no < 0) {
+        val_decref(c, &recv);
+        return ctx_err(c, "internal error: a checkpointed loop's tail function");
+    }
+    /* du: the read values' adjoints, then the accumulators (0: empty) */
+    Value *dv = calloc((size_t)nv, sizeof *dv), *du = calloc((size_t)(nu + no) + 1, sizeof *du), g = val_nil();
+    Value *argbuf = malloc((2 * (size_t)nv + 2 * (size_t)(nu + no) + 5) * sizeof *argbuf);
     Sched sc;
     if (!dv || !du || !argbuf || sched_init(&sc, online, n, s, taken)) {
         ctx_err(c, "out of memory");
@@ -536,9 +546,10 @@ int ckpt_reverse(Vm *vm, const Value *a, int nargs, Value *out)
     }
     sched = 1;
     for (int k = 0; k < nv; k++) val_set(c, &dv[k], &a[0].u.tu->v[k]);
-    for (int k = 0; k < nu; k++) val_set(c, &du[k], &a[5].u.tu->v[k]);
-    Run r = {vm, &a[1], &a[2], &a[3], rec[R_U], (int64_t)rec[R_START].u.n, nv, NULL,
-             rec[R_SLOTS].u.tu->v, (int64_t)rec[R_ADV].u.n, (int64_t)rec[R_TAPED].u.n, argbuf, &sc};
+    for (int k = 0; k < nu; k++) val_set(c, &du[k], &a[3].u.tu->v[k]);
+    for (int k = nu; k < nu + no; k++) du[k] = val_num(0);
+    Run r = {vm, NULL, NULL, &a[1], rec[R_U], (int64_t)rec[R_START].u.n, nv, NULL,
+             rec[R_SLOTS].u.tu->v, (int64_t)rec[R_ADV].u.n, (int64_t)rec[R_TAPED].u.n, argbuf, &sc, no};
     /* offline, the forward ended running the last step: its cache is on the
      * tape, reverse it here (online, the schedule says when) */
     if (!online && n > 0 && reverse_step(&r, dv, du)) goto done;
@@ -549,7 +560,7 @@ int ckpt_reverse(Vm *vm, const Value *a, int nargs, Value *out)
         goto done;
     }
     vm->ckrun[depth] = &r;
-    int crc = vm_call(vm, &a[4], back_args(&r, depth, dv, du), 5 + 2 * nv + 2 * nu, &g);
+    int crc = vm_call(vm, &a[2], back_args(&r, depth, dv, du), 5 + 2 * nv + 2 * nu + no, &g);
     vm->ckrun[depth] = NULL;
     if (crc || take_state(c, &g, dv, du, nv, nu)) goto done;
     count_loop(c, rec, &r);
@@ -572,7 +583,7 @@ done:
     if (sched) sched_free(&sc);
     free_slots(c, rec[R_SLOTS].u.tu, nv);   /* slots an error left filled */
     for (int k = 0; dv && k < nv; k++) val_decref(c, &dv[k]);
-    for (int k = 0; du && k < nu; k++) val_decref(c, &du[k]);
+    for (int k = 0; du && k < nu + no; k++) val_decref(c, &du[k]);
     free(dv);
     free(du);
     free(argbuf);

@@ -842,10 +842,9 @@ static void grads(FILE *out, const char *lead, const char *var, const char *how,
     fputs(")\n", out);
 }
 
-/* The variants' gradients against the store-all ones g: value_and_grad's
- * and checkpoint(1)'s (which may differ in the last bits: t/grad/
- * ckpt_order_copy.todo), the other checkpointed ones against checkpoint(1)'s h
- * bit for bit. */
+/* The variants' gradients against the store-all ones g, bit for bit:
+ * value_and_grad's and checkpoint(1)'s (a last-bit difference reported
+ * apart, fz_close), the other checkpointed ones against checkpoint(1)'s h. */
 static void compare_variants(FILE *out, int n, int np, int nvariant)
 {
     grads(out, "v, ", "q", "value_and_grad", n, 0, np);
