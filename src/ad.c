@@ -3622,9 +3622,10 @@ static void coalesce(Ad *a, Node *b, const char *d)
 /* The read values' adjoints $du.. that the turn b adds outer products to
  * and reads no other way: as store-all's loop (defer_outer), it pushes
  * them into block accumulators $oacc0.. instead, one per adjoint, in the
- * order of m (into om), which the runner hands from turn to turn (the
- * tail's, then the back function's) so that the blocks, and so the sums,
- * are store-all's. With om NULL, the m are those in om already (no). */
+ * order of m, which the runner hands from turn to turn (the tail's, then
+ * the back function's) so that the blocks, and so the sums, are
+ * store-all's. With no < 0 it decides which m and writes them into om;
+ * else it defers the no adjoints om names. Returns how many. */
 static int turn_outer(Ad *a, Node *b, int nu, int *om, int no)
 {
     int k = 0;
@@ -3702,7 +3703,12 @@ static void back_fn(Ad *a, const Ck *ck, const Node *fwd, const Node *rev)
     Node *turn = block(a);
     add(a, turn, set(a, fwd->k[0]->str, name(a, "$lo")));
     turn_block(a, turn, nv, nu, fwd, rev, 1);
-    int *om = malloc((size_t)(nu + 1) * sizeof *om), no = om ? turn_outer(a, turn, nu, om, -1) : 0;
+    int *om = malloc((size_t)(nu + 1) * sizeof *om);
+    if (!om) {
+        aderr(a, a->at, "out of memory");
+        return;
+    }
+    int no = turn_outer(a, turn, nu, om, -1);
     for (int k = 0; k < no; k++) add(a, fn, name(a, dollar(a, "oacc", k)));
     Names live = {0};           /* after a turn: its adjoints (the state is
                                    restored before it is read again) */
@@ -3737,7 +3743,6 @@ static void back_fn(Ad *a, const Ck *ck, const Node *fwd, const Node *rev)
     for (int m = 0; m < nu; m++) add(a, r, name(a, dollar(a, "du", m)));
     add(a, b, r);
     add(a, fn, b);
-    if (!om) aderr(a, a->at, "out of memory");
     if (!a->nerrs) compile_fn(a, fn, key);
     if (!a->nerrs) tail_fn(a, ck, fwd, rev, om, no);
     free(om);

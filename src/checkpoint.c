@@ -475,16 +475,17 @@ int ckpt_next(Vm *vm, const Value *run, Value *blk)
             drop_slot(c, r->slot + act.slot * r->nv, r->nv);
             break;
         case RV_REVERSE: {
-            /* the adjoints $d.., $du.. follow the state and the read values;
-             * the call may move the stack: they are moved out and back */
-            int nv = r->nv, nu = r->u.u.tu->n + r->no, rc;
+            /* the adjoints $d.., $du.., $oacc.. (na of them) follow the
+             * state and the read values; the call may move the stack:
+             * they are moved out and back */
+            int at = 4 + r->nv + r->u.u.tu->n, na = r->nv + r->u.u.tu->n + r->no, rc;
             size_t off = (size_t)(blk - vm->stack);
-            Value *d = blk + 4 + nv + r->u.u.tu->n, *tmp = r->args + nv + nu;   /* reverse_step's are below */
-            memcpy(tmp, d, (size_t)(nv + nu) * sizeof *d);
-            for (int k = 0; k < nv + nu; k++) d[k] = val_nil();
-            rc = reverse_step(r, tmp, tmp + nv);
+            Value *tmp = r->args + na;   /* reverse_step's arguments are below */
+            memcpy(tmp, blk + at, (size_t)na * sizeof *tmp);
+            for (int k = 0; k < na; k++) blk[at + k] = val_nil();
+            rc = reverse_step(r, tmp, tmp + r->nv);
             blk = vm->stack + off;
-            memcpy(blk + 4 + nv + r->u.u.tu->n, tmp, (size_t)(nv + nu) * sizeof *d);
+            memcpy(blk + at, tmp, (size_t)na * sizeof *tmp);
             if (rc) return -1;
             break;
         }

@@ -22,9 +22,9 @@
 int ckpt_forward(Vm *vm, const Value *args, int nargs, Value *out);
 /* args: the adjoints of the carried values after the loop (a tuple),
  * step'tail (reverses the taped last step), step'back (the rest, see
- * ckpt_next), the read values' adjoints so far (a tuple). *out: (the carried values' adjoints before the loop, the read
- * values' with the loop's contributions added, the carried values before
- * the loop). */
+ * ckpt_next), the read values' adjoints so far (a tuple). *out: (the
+ * carried values' adjoints before the loop, the read values' with the
+ * loop's contributions added, the carried values before the loop). */
 int ckpt_reverse(Vm *vm, const Value *args, int nargs, Value *out);
 /* OP_CKNEXT of a loop's back function: run the reverse runner at depth
  * *run's next actions up to one the back function carries out: blk[0] =

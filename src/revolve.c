@@ -82,32 +82,17 @@ static int64_t advance_by(rv_cursor *cu, int64_t d, int64_t c)
     if (c > d) c = d; /* more slots than steps change nothing */
     if (c >= d - 1) return 1;   /* r = 1: a slot for every state left */
     /* r, and with it the split's bounds, stay the same for many advances
-     * with the same c: the divisions below are worth keeping */
+     * with the same c: the binomials are computed once for them */
     rv_split *m = &cu->memo[c & 15];
     if (m->c != c || d <= m->lo || d > m->hi) {
-        int64_t r = rv_reps(d, c), range = rv_beta(c, r), b1, b2, b3, b4, b5;
-        if (c >= 3 && r >= 2 && c < (1 << 20) && range < ((int64_t)1 << 40)) {
-            /* the neighbours of beta(c, r) by exact steps of Pascal's
-             * triangle */
-            b1 = range * r / (c + r);
-            b2 = b1 * c / (c + r - 1);
-            b3 = b2 * (c - 1) / (c + r - 2);
-            b4 = b1 * (r - 1) / (c + r - 1);
-            b5 = b3 * (c - 2) / r;
-        } else {
-            b1 = rv_beta(c, r - 1);
-            b2 = rv_beta(c - 1, r - 1);
-            b3 = rv_beta(c - 2, r - 1);
-            b4 = rv_beta(c, r - 2);
-            b5 = rv_beta(c - 3, r);
-        }
+        int64_t r = rv_reps(d, c), b3 = rv_beta(c - 2, r - 1);
         m->c = c;
-        m->lo = b1;
-        m->hi = range;
-        m->near = b1 + b3;
-        m->far = range - b5;
-        m->mid = b2 + b3;
-        m->first = b4;
+        m->lo = rv_beta(c, r - 1);
+        m->hi = rv_beta(c, r);
+        m->near = m->lo + b3;
+        m->far = m->hi - rv_beta(c - 3, r);
+        m->mid = rv_beta(c - 1, r - 1) + b3;
+        m->first = rv_beta(c, r - 2);
     }
     int64_t j = d <= m->near ? m->first : d >= m->far ? m->lo : d - m->mid;
     return j < 1 ? 1 : j;

@@ -84,16 +84,16 @@ int64_t rv_reps(int64_t n, int64_t s);
  * -1 if s < 1 or n < 0; RV_SAT if it does not fit in 64 bits. */
 int64_t rv_t(int64_t n, int64_t s);
 
-/* --- Offline: n known ----------------------------------------------------
- * rv_init, then rv_next until RV_END; the current state starts as x_0 (in
- * no slot). The first action stores x_0 into slot 0 when n >= 2. Slots are
- * used as a stack: a store always goes to the lowest free slot. */
 /* How advances split d steps with c slots, for every d in lo < d <= hi
  * (one repetition number): see revolve.c, advance_by. */
 typedef struct {
     int64_t c, lo, hi, near, far, mid, first;
 } rv_split;
 
+/* --- Offline: n known ----------------------------------------------------
+ * rv_init, then rv_next until RV_END; the current state starts as x_0 (in
+ * no slot). The first action stores x_0 into slot 0 when n >= 2. Slots are
+ * used as a stack: a store always goes to the lowest free slot. */
 typedef struct {
     int64_t lo, hi;      /* the steps reversed: lo .. hi-1 */
     int64_t slots;       /* slots this schedule may use */

@@ -9,8 +9,10 @@
 #include <string.h>
 
 #include "array.h"
+#include "checkpoint.h"
 #include "compile.h"
 #include "parse.h"
+#include "tape.h"
 #include "vm.h"
 
 #include "tap.h"
@@ -151,6 +153,34 @@ int main(void)
     for (int i = 1; i <= 20; i++) want += i * cos(0.3 * i);
     ok(run(vm, "gbv = gb") == 0 && fabs(global_num(vm, "gbv") - want) < 1e-9 * fabs(want),
        "... and it is right");
+
+    /* The loop runner's internal errors: generated code never makes them,
+     * but they must be errors, not crashes. */
+    Value blk[8], depth = val_num(0), name = val_nil();
+    for (int k = 0; k < 8; k++) blk[k] = val_num(0);
+    ok(ckpt_next(vm, &depth, blk) != 0 && strstr(vm->ctx.msg, "no loop runner") != NULL,
+       "OP_CKNEXT with no reverse runner running is an error");
+    ok(ckpt_next(vm, &name, blk) != 0 && strstr(vm->ctx.msg, "no loop runner") != NULL,
+       "... and with a runner that is not a depth");
+    Value ra[4] = {val_num(0), val_num(0), val_num(0), val_num(0)}, out = val_nil();
+    ok(ckpt_reverse(vm, ra, 4, &out) != 0 && strstr(vm->ctx.msg, "AD tape is empty") != NULL,
+       "the reverse runner with no record on the tape is an error");
+    /* a record whose tail is not a function (its parameters give the
+     * number of block accumulators) */
+    Tuple *rec = tup_new(&vm->ctx, 12), *x0 = tup_new(&vm->ctx, 1), *u = tup_new(&vm->ctx, 0);
+    Tuple *sl = tup_new(&vm->ctx, 1);
+    for (int k = 0; k < 12; k++) rec->v[k] = val_num(k == 1);      /* n = 0, s = 1 */
+    x0->v[0] = val_num(1);
+    rec->v[4] = (Value){.t = T_TUPLE, .u.tu = x0};
+    rec->v[5] = (Value){.t = T_TUPLE, .u.tu = u};
+    rec->v[6] = (Value){.t = T_TUPLE, .u.tu = sl};
+    Value rv = {.t = T_TUPLE, .u.tu = rec};
+    ok(tape_push(&vm->ctx, &rv) == 0, "a forged checkpoint record goes on the tape");
+    val_decref(&vm->ctx, &rv);
+    ra[0] = (Value){.t = T_TUPLE, .u.tu = x0};
+    ok(ckpt_reverse(vm, ra, 4, &out) != 0 && strstr(vm->ctx.msg, "tail function") != NULL &&
+           vm->ctx.tape.n == 0,
+       "a record whose tail is not a function is an error, and the record is released");
 
     vm_free(vm);
     fclose(devnull);
