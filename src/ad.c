@@ -3665,6 +3665,67 @@ static void tail_fn(Ad *a, const Ck *ck, const Node *fwd, const Node *rev, int *
     if (!a->nerrs) compile_fn(a, fn, key);
 }
 
+/* The call sin(n), n a name, that evaluating e always makes (not under
+ * and/or), if any. */
+static Node *sin_of_name(Node *e)
+{
+    if (is_call(e, "sin") && e->n == 2 && e->k[1]->kind == N_NAME) return e;
+    if (!e || (e->kind != N_BINOP && e->kind != N_UNOP && e->kind != N_CALL)) return NULL;
+    for (int i = e->kind == N_CALL; i < e->n; i++) {
+        Node *f = sin_of_name(e->k[i]);
+        if (f) return f;
+    }
+    return NULL;
+}
+
+/* Replace cos(n) in e by the name c; how many. */
+static int cos_to(Ad *a, Node *e, const char *n, const char *c)
+{
+    int k = 0;
+    for (int i = 0; e && i < e->n; i++) {
+        Node *f = e->k[i];
+        if (is_call(f, "cos") && f->n == 2 && f->k[1]->kind == N_NAME && strcmp(f->k[1]->str, n) == 0) {
+            e->k[i] = name(a, c);
+            k++;
+        } else {
+            k += cos_to(a, f, n, c);
+        }
+    }
+    return k;
+}
+
+static int assigns_name(const Node *s, const char *n)
+{
+    Names set = {0}, acc = {0};
+    assigned_names(s, &set, &acc);
+    int r = names_has(&set, n) || names_has(&acc, n);
+    free(set.s);
+    free(acc.s);
+    return r;
+}
+
+/* A turn runs a step and at once its reverse: sin(x) in the one, its
+ * derivative cos(x) in the other. While x (a parameter of fn) is not
+ * assigned in between, one %sincos(x, c) gives both, the cosine into c
+ * (one libm call for two, the same bits); c's are set to 0 in init. */
+static void pair_sincos(Ad *a, Node *b, const Node *fn, Node *init)
+{
+    if (vm_findglobal(a->vm, "sin") >= 0 || vm_findglobal(a->vm, "cos") >= 0) return;   /* not the builtins */
+    for (int i = 0; i < b->n; i++) {
+        Node *s = b->k[i], *f = s && s->kind == N_ASSIGN ? sin_of_name(s->k[1]) : NULL;
+        if (!f) continue;
+        const char *x = f->k[1]->str, *c = fresh(a, "$cos", NULL);
+        int param = 0, k = 0;
+        for (int p = 0; p < fn->n; p++) param |= fn->k[p]->kind == N_NAME && strcmp(fn->k[p]->str, x) == 0;
+        if (!param || assigns_name(s, x)) continue;
+        for (int j = i + 1; j < b->n && !assigns_name(b->k[j], x); j++) k += cos_to(a, b->k[j], x, c);
+        if (!k) continue;
+        f->k[0] = name(a, "%sincos");
+        add(a, f, name(a, c));
+        add(a, init, set(a, c, num(a, 0)));
+    }
+}
+
 /* fn step'back($run, $k, $adv, $lo, $hi, v.., u.., $d.., $du.., $oacc..): the
  * reverse of a checkpointed loop after its last step, in one call from the
  * runner: OP_CKNEXT (%ck_next) runs the schedule's stores and restores on
@@ -3717,6 +3778,7 @@ static void back_fn(Ad *a, const Ck *ck, const Node *fwd, const Node *rev)
     }                           /* a drop may free another */
     free(live.s);
     for (int j = 0; j < nv; j++) coalesce(a, turn, dollar(a, "d", j));
+    pair_sincos(a, turn, fn, b);
     /* the turn's names are the function's, not the block's: no clearing
      * them at the end of every turn; but not those the advance reads (a
      * global the turn assigns a cached copy of) */

@@ -509,6 +509,10 @@ static int tape_op(C *c, const Node *e, int reg)
         emit(c, OP_CKNEXT, 0, 0, r0, b);
         return 1;
     }
+    if (strcmp(f, "%sincos") == 0 && nargs == 2 && local_reg(c, e->k[1]) >= 0 && local_reg(c, e->k[2]) >= 0) {
+        emit(c, OP_SINCOS, 0, reg, local_reg(c, e->k[1]), local_reg(c, e->k[2]));
+        return 1;
+    }
     if (strcmp(f, "%pop") == 0 && nargs == 0) {
         emit(c, OP_POP, 0, reg, 0, 0);
         return 1;

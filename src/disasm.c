@@ -91,7 +91,7 @@ static void operands(Sbuf *b, const Proto *p, int pc)
     case OP_CLEAR: case OP_CALL: case OP_RET: case OP_UNSITE: sb_printf(b, " r%d %d", a, x); return;
     case OP_SITE: case OP_TAKE: case OP_ADDTAKE: sb_printf(b, " r%d r%d", a, x); return;
     case OP_CKNEXT: sb_printf(b, " r%d r%d", x, y); return;
-    case OP_SITEREC: sb_printf(b, " r%d r%d r%d", a, x, y); return;
+    case OP_SITEREC: case OP_SINCOS: sb_printf(b, " r%d r%d r%d", a, x, y); return;
     case OP_ADDOUTER: case OP_OUTERACC: sb_printf(b, " r%d r%d r%d", a, x, y); return;
     case OP_CKPT: sb_printf(b, " r%d %s %d", a, i->f == 1 ? "reverse" : i->f == 2 ? "choose" : "forward", x); return;
     case OP_PUSH: case OP_POP: sb_printf(b, " r%d", a); return;

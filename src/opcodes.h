@@ -48,6 +48,7 @@
     X(SITEREC)   /* R[a] = the record SITE b c would make, at once        */ \
     X(ACCR)      /* R[a] = R[a] + RK(b) summed to operand f>>4's shape in  \
                     the record R[c]                                        */ \
+    X(SINCOS)    /* R[a] = sin(R[b]), R[c] = cos(R[b])                     */ \
     X(ACC)       /* R[a] = R[a] + RK(b), an adjoint: where R[a] is still 0 \
                     it becomes RK(b) itself, an array shared, not copied   */ \
     X(ADDOUTER)  /* R[a] = R[a] + outer(R[b], R[c]), in place when it can */ \

@@ -13,6 +13,7 @@
 #include "vm.h"
 
 #include <stdlib.h>
+#include <math.h>
 #include <string.h>
 
 #include "array.h"
@@ -794,6 +795,22 @@ static int execute(Vm *vm, int depth0, Value *result)
                     val_decref(ctx, &r);
                     if (rc) goto error;
                 }
+            }
+        } vmbreak;
+        vmcase(OP_SINCOS) {
+            const Value *x = RB;
+            if (x->t == T_NUM) {
+                double s, c;
+#ifdef HAVE_SINCOS
+                sincos(x->u.n, &s, &c);
+#else
+                s = sin(x->u.n);
+                c = cos(x->u.n);
+#endif
+                setnum(ctx, &R[i->u.bc.c], c);
+                setnum(ctx, RA, s);
+            } else if (val_unary(ctx, UN_COS, &R[i->u.bc.c], x) || val_unary(ctx, UN_SIN, RA, x)) {
+                goto error;
             }
         } vmbreak;
         vmcase(OP_ACC) {
